@@ -1,0 +1,77 @@
+"""Build the course notebooks from their sources and execute them, storing outputs.
+
+Sources are percent-format Python files in ``notebooks/src/`` (``# %%`` code cells,
+``# %% [markdown]`` text cells; jupytext format). Each becomes ``notebooks/<name>.ipynb``,
+executed top to bottom in a fresh kernel from the ``notebooks/`` folder, outputs stored.
+
+    python tools/build_notebooks.py            # all notebooks
+    python tools/build_notebooks.py 01 03      # the ones whose names start with 01 or 03
+    python tools/build_notebooks.py --no-execute 00   # convert only
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "notebooks" / "src"
+OUT = ROOT / "notebooks"
+
+
+def sources(prefixes: list[str]) -> list[Path]:
+    """The notebook sources whose file names start with one of ``prefixes`` (all when empty)."""
+    files = sorted(SRC.glob("[0-9][0-9]_*.py"))
+    return [f for f in files if not prefixes or any(f.name.startswith(p) for p in prefixes)]
+
+
+def to_notebook(src: Path) -> nbformat.NotebookNode:
+    """Read a percent-format source as a notebook with a Python 3 kernel."""
+    nb = jupytext.read(src, fmt="py:percent")
+    nb.metadata.pop("jupytext", None)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def execute(nb: nbformat.NotebookNode, timeout: int = 900) -> nbformat.NotebookNode:
+    """Execute in a fresh kernel from notebooks/, without TensorFlow's C++ log lines in the outputs."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(OUT)}},
+        extra_arguments=["--IPKernelApp.capture_fd_output=False"],
+    )
+    client.execute()
+    return nb
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("prefixes", nargs="*", help="e.g. 00 01 (default: all)")
+    parser.add_argument("--no-execute", action="store_true", help="convert only, keep no outputs")
+    args = parser.parse_args(argv)
+    files = sources(args.prefixes)
+    if not files:
+        print(f"no notebook sources match {args.prefixes} in {SRC}", file=sys.stderr)
+        return 1
+    for src in files:
+        nb = to_notebook(src)
+        t0 = time.perf_counter()
+        if not args.no_execute:
+            execute(nb)
+        target = OUT / (src.stem + ".ipynb")
+        tmp = target.with_suffix(".ipynb.part")
+        nbformat.write(nb, tmp)
+        os.replace(tmp, target)
+        print(f"{target.relative_to(ROOT)}  ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
