@@ -1,0 +1,425 @@
+# %% [markdown]
+# # 00 · Background: what medical images are, and the data of this course
+#
+# *Deep learning for medical image diagnosis* — notebook 0 of 6.
+#
+# **Learning objectives.** After this notebook you can
+# 1. name the main imaging modalities and recognise each one in a picture;
+# 2. read a DICOM header and say what pixel spacing, modality and rescale slope/intercept mean;
+# 3. convert CT values to Hounsfield units and choose a display window;
+# 4. find your way in a 3D volume (sagittal, coronal, axial planes) and read an ECG as a time series;
+# 5. map the source article's four core concepts (dataset, model, training, evaluation) onto this course;
+# 6. say, for every dataset of the course, where it comes from, what its labels mean and whether it is real or **simulated**.
+#
+# **Prerequisites.** Python and NumPy; no deep learning yet.
+#
+# **Measured runtime:** to be measured by tools/benchmark.py
+#
+# Terms in Chinese and English: [glossary](../docs/GLOSSARY.md).
+
+# %% [markdown]
+# ## 0. Set-up
+# `start()` fixes the random seeds and sets the figure style; this notebook needs no TensorFlow.
+
+# %%
+from helpers.setup import start
+
+start(seed=0, tensorflow=False)
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from helpers import data, imaging, plots
+
+# %% [markdown]
+# ## 1. Why medical image diagnosis, and why deep learning
+#
+# The source article (section 1) contrasts two ways of reading images:
+#
+# - **manual diagnosis**: a radiologist or pathologist looks at the images; this takes years of training,
+#   and readers disagree with each other and with themselves on another day;
+# - **automatic diagnosis**: an algorithm analyses the image; hand-designed algorithms need expert
+#   knowledge for every new task and break when the data change.
+#
+# Deep learning learns the features from labelled examples instead of having them designed by hand.
+# What the article leaves out, and this course keeps coming back to: a model is only as good as
+# (a) its data, (b) the honesty of its evaluation, and (c) our ability to check *why* it decides
+# what it decides. A model does not replace the reader; at best it is a second reader.
+
+# %% [markdown]
+# ## 2. Modalities side by side
+#
+# All images below are real and ship inside Python packages (pydicom, nilearn, scikit-image),
+# so they work offline. *Figure: seven panels: a chest CT slice (spine, aorta, lung edges) in a soft-tissue window, an abdominal MR
+# slice, an axial slice of the MNI152 brain MRI template, one ultrasound frame, a colour fundus
+# photograph of a retina, an immunohistochemistry-stained tissue section, and a phase-contrast
+# microscopy image of a cell.*
+
+# %%
+gallery = imaging.modality_gallery()
+fig, axes = plt.subplots(1, len(gallery), figsize=(17, 3.2))
+for ax, (title, img, source) in zip(axes, gallery):
+    ax.imshow(img, cmap=None if img.ndim == 3 else "gray")
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel(source, fontsize=7)
+    ax.set_xticks([])
+    ax.set_yticks([])
+fig.suptitle("Real medical images of seven modalities (all shipped with Python packages)")
+fig.tight_layout()
+
+# %% [markdown]
+# | modality | what it measures | typical format |
+# |---|---|---|
+# | CT (computed tomography) | X-ray attenuation, in Hounsfield units | DICOM, 3D stacks of slices |
+# | MR (magnetic resonance) | proton density and relaxation (T1, T2, ...), arbitrary units | DICOM, NIfTI in research |
+# | ultrasound | echo strength of sound waves; real time | DICOM multi-frame, video |
+# | fundus photography | colour photo of the retina | JPEG/PNG, DICOM |
+# | histology | stained tissue under a microscope | gigapixel whole-slide images |
+# | microscopy | cells, often unstained (phase contrast) | TIFF |
+# | ECG | electrical activity of the heart over time (a signal, not an image) | DICOM waveform, EDF, XML |
+
+# %% [markdown]
+# ## 3. DICOM: pixels plus a header
+#
+# DICOM files carry the pixels *and* a header with the facts needed to interpret them.
+# The fields a reader checks first, from pydicom's small CT test image:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+ct = imaging.read_dicom("ct")
+for key, value in imaging.header(ct).items():
+    print(f"{key:26s} {value}")
+
+# %% [markdown]
+# **Pixel spacing** is the distance between pixel centres in mm (row, column). It turns pixels into
+# millimetres: a 128 × 128 image at 0.66 mm covers about 85 mm. A model that sees images with
+# different spacings sees the same lesion at different sizes, one reason to resample images to a
+# common spacing before training.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+rows, cols = ct.Rows, ct.Columns
+dy, dx = (float(v) for v in ct.PixelSpacing)
+print(f"field of view: {rows * dy:.1f} mm × {cols * dx:.1f} mm")
+
+# %% [markdown]
+# ## 4. Hounsfield units and windowing
+#
+# CT scanners store integers; the header says how to turn them into **Hounsfield units** (HU),
+# a scale on which water is 0 and air −1000:
+#
+# $$\mathrm{HU} = \text{stored value} \times \text{RescaleSlope} + \text{RescaleIntercept}$$
+#
+# Our `imaging.to_hounsfield` implements that line; we check it against pydicom's own
+# implementation of the DICOM standard (`apply_modality_lut`).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from pydicom.pixels import apply_modality_lut
+
+hu = imaging.to_hounsfield(ct)
+np.testing.assert_allclose(hu, apply_modality_lut(ct.pixel_array, ct))
+print(f"OK: our HU equal pydicom's; range {hu.min():.0f} to {hu.max():.0f} HU")
+
+# %% [markdown]
+# A screen shows about 256 grey levels, a CT spans thousands of HU. A **window** (centre $c$, width $w$)
+# picks the range that matters:
+#
+# $$\text{grey} = \operatorname{clip}\!\left(\frac{\mathrm{HU} - (c - w/2)}{w},\, 0,\, 1\right)$$
+#
+# Check the formula at its three landmarks: the window's bottom edge is black, its centre mid-grey, its top edge white.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+c, w = imaging.WINDOWS["soft tissue"]
+print(imaging.window(np.array([c - w / 2, c, c + w / 2]), c, w))
+
+# %% [markdown]
+# The same chest CT slice in four standard windows.
+# *Figure: four copies of one chest CT slice at the level of a vertebra; the brain window is too
+# narrow for the chest and shows mostly black and white; the soft-tissue window shows muscle, fat and
+# the aorta; the lung window shows the lung vessels at the edges; the bone window shows the inner
+# structure of the vertebra.*
+
+# %%
+fig, axes = plt.subplots(1, 4, figsize=(13, 3.6))
+for ax, (name, (c, w)) in zip(axes, imaging.WINDOWS.items()):
+    ax.imshow(imaging.window(hu, c, w), cmap="gray")
+    ax.set_title(f"{name}: centre {c}, width {w} HU", fontsize=9)
+    ax.axis("off")
+fig.suptitle("One CT slice, four windows: windowing changes what a reader (or a model) can see")
+fig.tight_layout()
+
+# %% [markdown]
+# Try it yourself: move the sliders (this needs a running kernel; the figure above is the static version).
+
+# %%
+import ipywidgets as widgets
+
+
+def show_window(center: int = 40, width: int = 400) -> None:
+    fig, (ax_img, ax_hist) = plt.subplots(1, 2, figsize=(9, 3.8))
+    ax_img.imshow(imaging.window(hu, center, width), cmap="gray")
+    ax_img.set_title(f"window centre {center} HU, width {width} HU")
+    ax_img.axis("off")
+    ax_hist.hist(hu.ravel(), bins=200, range=(-1100, 1500), color="#0072B2")
+    ax_hist.axvspan(center - width / 2, center + width / 2, color="#E69F00", alpha=0.3, label="window")
+    ax_hist.set_yscale("log")
+    ax_hist.set_xlabel("Hounsfield units")
+    ax_hist.set_ylabel("pixels (log scale)")
+    ax_hist.set_title("histogram of the slice")
+    ax_hist.legend()
+    fig.tight_layout()
+    plt.show()
+
+
+widgets.interact(
+    show_window,
+    center=widgets.IntSlider(value=40, min=-1000, max=1000, step=10, description="centre (HU)"),
+    width=widgets.IntSlider(value=400, min=10, max=2500, step=10, description="width (HU)"),
+);
+
+# %% [markdown]
+# ## 5. Volumes: three planes
+#
+# CT and MR are usually 3D. Research formats such as NIfTI store the volume with an **affine**
+# matrix that maps voxel indices to millimetres in the scanner (or a standard) space.
+# The MNI152 template is an average of 152 adult brains, the standard space of brain imaging.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+t1, brain_mask, affine = imaging.load_mni()
+print("shape (x, y, z):", t1.shape)
+print("voxel size (mm):", np.abs(np.diag(affine)[:3]))
+print("brain-mask volume:", round(brain_mask.sum() / 1000), "cm³ (1 voxel = 1 mm³; the mask is generous and includes the fluid around the brain)")
+
+# %% [markdown]
+# *Figure: the MNI152 T1 template in its three planes through the centre of the volume: sagittal
+# (side view), coronal (front view) and axial (view from below, the plane of most CT and MR slices).*
+
+# %%
+fig, axes = plots.three_planes(t1, point=(98, 120, 80), spacing=np.abs(np.diag(affine)[:3]),
+                               title="MNI152 T1 brain template (real MRI average): three planes")
+
+# %% [markdown]
+# A radiologist reads a volume by scrolling through its slices; notebook 02 feeds slices to a
+# recurrent network in the same order.
+
+# %% [markdown]
+# ## 6. A biosignal as a time series: the ECG
+#
+# pydicom ships a real 12-lead electrocardiogram, 10 seconds sampled at 1000 Hz.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+ecg = imaging.load_ecg()
+print(f"{ecg.signals.shape[1]} leads, {ecg.signals.shape[0]} samples, {ecg.fs:.0f} Hz, {ecg.seconds:.0f} s")
+print("leads:", ", ".join(ecg.leads))
+
+# %% [markdown]
+# *Figure: the twelve leads stacked, 10 seconds each; every lead shows the same regular heartbeats
+# seen from a different direction.*
+
+# %%
+t = np.arange(len(ecg.signals)) / ecg.fs
+fig, ax = plt.subplots(figsize=(12, 7))
+for i, name in enumerate(ecg.leads):
+    ax.plot(t, ecg.signals[:, i] - 2.5 * i, lw=0.6, color="#0072B2")
+    ax.text(-0.15, -2.5 * i, name.replace("Lead ", "").replace(" (Einthoven)", ""), ha="right", va="center", fontsize=8)
+ax.set_yticks([])
+ax.set_xlabel("time (s)")
+ax.set_xlim(-0.6, 10)
+ax.set_title("Real 12-lead ECG (pydicom waveform_ecg.dcm), leads offset vertically")
+fig.tight_layout()
+
+# %% [markdown]
+# A time series invites time-series questions. The heart rate, for instance: find the R peaks
+# (the tall spikes) of lead II with `scipy.signal.find_peaks`, then
+# $\text{rate} = 60 / \text{mean RR interval in seconds}$.
+# *Figure: the first 3 seconds of lead II with the detected R peaks marked.*
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from scipy.signal import find_peaks
+
+lead2 = ecg.lead("II")
+peaks, _ = find_peaks(lead2, height=np.percentile(lead2, 99) * 0.5, distance=int(0.3 * ecg.fs))
+rr = np.diff(peaks) / ecg.fs
+print(f"{len(peaks)} beats in {ecg.seconds:.0f} s; mean RR {rr.mean():.3f} s; heart rate {60 / rr.mean():.0f} beats/min")
+
+# %%
+first = t < 3
+fig, ax = plt.subplots(figsize=(10, 3))
+ax.plot(t[first], lead2[first], lw=0.8, label="lead II")
+p3 = peaks[peaks < 3 * ecg.fs]
+ax.plot(t[p3], lead2[p3], "v", color="#D55E00", label="R peaks")
+ax.set_xlabel("time (s)")
+ax.set_ylabel("mV")
+ax.set_title("Lead II, first 3 s, with detected R peaks")
+ax.legend()
+fig.tight_layout()
+
+# %% [markdown]
+# ## 7. The article's core concepts, made concrete
+#
+# The article (section 2) names four concepts and four steps. Here is where each one lives in this course:
+#
+# | article concept | in this course | notebook |
+# |---|---|---|
+# | 数据集 dataset | `helpers.data.load(name, split)`: real MedMNIST, real breast-cancer features, simulated lesion sets | all |
+# | 模型 model | `helpers.models.article_cnn` (the article's CNN, layer for layer), RNNs, autoencoders | 01-03 |
+# | 训练 training | `model.fit` with fixed seeds; a better recipe with augmentation and early stopping | 01 |
+# | 评估 evaluation | precision/recall/F1 *and* sensitivity, specificity, ROC with confidence intervals, calibration, leakage | 04 |
+# | 数据处理 data processing | Hounsfield units, windowing, resampling to a common size (this notebook) | 00 |
+# | 特征提取 feature extraction | convolution filters learned by a CNN | 01 |
+# | 模型构建 model building | CNN, RNN, autoencoder builders in `helpers` | 01-03 |
+# | 诊断预测 prediction | the model's output, read with an honest threshold and an explanation map | 04-05 |
+
+# %% [markdown]
+# ## 8. The datasets of this course, and their data cards
+#
+# One registry holds every dataset: where it comes from, its licence, its labels and whether it is
+# **simulated**. The full data cards are in [`../data/README.md`](../data/README.md).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+rows = []
+for name in data.names():
+    info = data.info(name)
+    rows.append({"name": name, "task": info.task, "classes": len(info.label_names),
+                 "simulated": info.simulated, "licence": info.licence.split(" (")[0]})
+pd.set_option("display.width", 120)
+print(pd.DataFrame(rows).to_string(index=False))
+
+# %% [markdown]
+# ### 8.1 A real tabular set: Wisconsin breast cancer
+# 569 fine-needle aspirates described by 30 features computed from microscope images.
+# **Pitfall: label 0 means malignant.** Always say which class is "positive".
+
+# %%
+# NBVAL_CHECK_OUTPUT
+bc = data.load("breastcancer", "all")
+counts = np.bincount(bc.y)
+for label, n in enumerate(counts):
+    print(f"label {label} = {bc.info.label_names[label]}: {n}")
+
+# %% [markdown]
+# ### 8.2 The simulated lesion sets (offline training data)
+#
+# No Python package ships a labelled medical image classification set, and this course must run
+# offline. So `helpers.simulate` makes one: real anatomy (crops of axial slices of the MNI152
+# template, 2 mm per pixel), seen through 200 **simulated patients** (each with its own smooth
+# deformation, brain size, intensity curve, bias field and noise texture). Half of the patients
+# have a **synthetic lesion** in every image: a smooth disc, bright or dark, of known position,
+# radius and contrast. The set is generated in seconds, identically from the same seed, and
+# split by patient (no patient in two splits).
+#
+# **It is simulated.** The anatomy is real; the patients, lesions and labels are not. A score on
+# it says nothing about patients; it lets us ask questions that need exact ground truth.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+sim = {split: data.load("simlesion2d", split) for split in ("train", "val", "test")}
+for split, ds in sim.items():
+    print(f"{split:5s} {ds.x.shape} {ds.x.dtype}, {len(np.unique(ds.extras['patients']))} patients, "
+          f"{ds.y.mean():.0%} with a lesion")
+
+# %% [markdown]
+# *Figure: 24 simulated training images; those with a lesion have an orange ring drawn around
+# the lesion's true position (the ring is not part of the image).*
+
+# %%
+train = sim["train"]
+idx = np.random.default_rng(1).choice(len(train), 24, replace=False)
+circles = [None if train.y[i] == 0 else (*train.extras["lesion_centers"][i], train.extras["lesion_radii"][i]) for i in idx]
+titles = [f"{'lesion' if train.y[i] else 'none'} · pt {train.extras['patients'][i]}" for i in idx]
+fig, _ = plots.image_grid(train.x[idx], titles=titles, circles=circles, ncols=8,
+                          suptitle="SIMULATED lesions on real MRI anatomy (ring = true lesion position)")
+
+# %% [markdown]
+# Each simulated patient looks a little different: here are six images of each of four patients
+# (one per row). This is what makes a split *by image* leak (notebook 04). *Figure: a 4 × 6 grid;
+# each row holds images of one simulated patient; rows differ in brightness, contrast and noise.*
+
+# %%
+pts = np.unique(train.extras["patients"])[:4]
+pick = np.concatenate([np.nonzero(train.extras["patients"] == p)[0][:6] for p in pts])
+fig, _ = plots.image_grid(train.x[pick], ncols=6, vmin=0, vmax=255,
+                          titles=[f"patient {train.extras['patients'][i]} · y={train.y[i]}" for i in pick],
+                          suptitle="SIMULATED patients differ in intensity, contrast and noise")
+
+# %% [markdown]
+# The 3D set (28 slices of 28 × 28 per volume) is made the same way, for notebook 02.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+vol = data.load("simlesion3d", "train")
+print(vol, "lesion share:", round(float(vol.y.mean()), 2))
+
+# %% [markdown]
+# ### 8.3 Real data: MedMNIST (downloaded when you are online)
+#
+# MedMNIST (Yang et al., *Scientific Data* 2023) is a collection of real medical image sets
+# resized to 28 × 28 (chest X-ray, breast ultrasound, blood cells, skin, retina, CT organs, histology,
+# 3D lung nodules and organs). The course downloads them once, checks their MD5 checksum on every
+# load, and runs its "real data" sections on them when they are present. Offline, you get one
+# sentence saying what to do, and the notebook carries on. An instructor can download them all
+# once with `python -m helpers.data download all` and copy the `data/` folder to the class.
+
+# %%
+pneumonia = data.try_load("pneumoniamnist", "train")
+if pneumonia is not None:
+    print(pneumonia)
+    fig, _ = plots.image_grid(pneumonia.x[:16], titles=[pneumonia.info.label_names[v] for v in pneumonia.y[:16]],
+                              suptitle="PneumoniaMNIST (real chest X-rays, 28 × 28)")
+
+# %% [markdown]
+# ## Summary
+#
+# - Medical images come in many **modalities**; each measures something different and needs its own handling.
+# - **DICOM** files carry a header; pixel spacing gives millimetres, rescale slope/intercept give
+#   **Hounsfield units** in CT, and a **window** decides what is visible.
+# - Volumes have three planes; an **ECG** is a multichannel time series.
+# - The article's dataset–model–training–evaluation loop maps onto notebooks 01–05.
+# - The course trains on **simulated** lesions in real anatomy offline, and on real MedMNIST
+#   data when it is present; label conventions differ between datasets (label 0 = malignant in two of them).
+#
+# Next: [01 · CNN](01_cnn.ipynb).
+
+# %% [markdown] tags=["exercise"]
+# ## Exercises
+#
+# **Exercise 1.** Using `imaging.to_hounsfield` and `imaging.window`, show pydicom's 512 × 512 head CT
+# (`imaging.read_dicom("ct_head")`) in a brain window (centre 40, width 80). The image shows square
+# blocks inside the skull. Where do they come from? (Hint: `ds.file_meta.TransferSyntaxUID.name`.)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+head = imaging.read_dicom("ct_head")
+fig, ax = plt.subplots(figsize=(4, 4))
+ax.imshow(imaging.window(imaging.to_hounsfield(head), 40, 80), cmap="gray")
+ax.set_title("head CT, brain window")
+ax.axis("off")
+print("stored as:", head.file_meta.TransferSyntaxUID.name)
+# The file was compressed with lossy ("irreversible") JPEG 2000. A narrow window magnifies the
+# small grey-level errors of the compression into visible blocks. Lossy compression is common in
+# archives and teaching files; a model trained on such images may learn the artefacts.
+
+# %% [markdown] tags=["exercise"]
+# **Exercise 2.** From the ECG, compute the heart rate from lead V5 instead of lead II. Is it the same? Why should it be?
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+v5 = ecg.lead("V5")
+pk, _ = find_peaks(v5, height=np.percentile(v5, 99) * 0.5, distance=int(0.3 * ecg.fs))
+print(f"lead V5: {60 / (np.diff(pk).mean() / ecg.fs):.0f} beats/min")
+# The same heart beats in every lead; the leads only look at it from different directions.
+
+# %% [markdown] tags=["exercise"]
+# **Exercise 3.** In the simulated training set, how many images does each patient have, and do
+# all images of a patient share one label? (Hint: `train.extras["patients"]`.)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+pid = train.extras["patients"]
+per_patient = np.bincount(pid)[np.unique(pid)]
+same = all(len(np.unique(train.y[pid == p])) == 1 for p in np.unique(pid))
+print(f"images per patient: {set(per_patient.tolist())}; one label per patient: {same}")
