@@ -174,7 +174,7 @@ def confusion_matrix(y_true: Any, y_pred: Any, label_names: Sequence[str] | None
 
 
 def roc_curve(y_true: Any, scores: Any, label: str | None = None, pos_label: int = 1, ax: Any = None,
-              title: str = "ROC curve"):
+              title: str | None = None):
     """ROC curve of one model (call again with the same ``ax`` to add more), with its AUC in the legend.
 
     pos_label: which label is the positive ("disease") class; mind BreastMNIST, where it is 0.
@@ -200,7 +200,8 @@ def roc_curve(y_true: Any, scores: Any, label: str | None = None, pos_label: int
     ax.plot(fpr, tpr, lw=2, label=f"{label + ' ' if label else ''}(AUC {auc:.3f})")
     ax.set_xlabel("1 − specificity (false-positive rate)")
     ax.set_ylabel("sensitivity (true-positive rate)")
-    ax.set_title(title)
+    if title is not None or not ax.get_title():
+        ax.set_title(title or "ROC curve")
     ax.set_aspect("equal")
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()

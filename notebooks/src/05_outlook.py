@@ -1,0 +1,598 @@
+# %% [markdown]
+# # 05 · Outlook: where does the network look, and the article's trends as small experiments
+#
+# The source article ends (sections 5 and 6) with challenges and trends: bigger and *better* data,
+# more complex algorithms that are *harder to interpret*, multimodal fusion, personalised diagnosis and
+# generated images. It names them; this notebook **measures** four of them on data where the truth is known.
+#
+# **Learning objectives.** After this notebook you can
+# 1. compute a Grad-CAM map and a gradient saliency map for a Keras CNN, and say which layer to use and why;
+# 2. *score* an explanation against the known lesion position (the pointing game), and see that a good
+#    classifier does not guarantee a good explanation, nor the other way round;
+# 3. measure how label noise (wrong diagnoses in the training set) costs test AUC;
+# 4. build a two-input Keras model that fuses an image with a tabular measurement;
+# 5. train a small variational autoencoder, sample from it, and say what synthetic medical images are
+#    and are not good for.
+#
+# **Prerequisites.** Notebook 01 (the article's CNN), notebook 04 (ROC/AUC). Gradients with
+# `tf.GradientTape` are explained where they are used.
+#
+# **Measured runtime:** to be measured by tools/benchmark.py
+#
+# All images here come from the course's **simulated** lesion set `simlesion2d`: real MNI152 brain anatomy
+# with synthetic lesions placed at known positions. Simulated data lets us check an explanation
+# against the truth, which real data rarely allows.
+
+# %% [markdown]
+# ## Set-up
+# `start(seed=0)` fixes every seed and makes TensorFlow deterministic, so every number below is the same
+# in every fresh run on this kind of CPU.
+
+# %%
+from helpers.setup import start
+
+start(seed=0)
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+from keras import layers
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from helpers import data, explain, models, outlook, plots
+
+print("keras", keras.__version__, "| tensorflow", tf.__version__)
+
+# %% [markdown]
+# ## Step 1 · Data and a trained CNN
+# We load the simulated set (label 1 = lesion) and train the article's CNN exactly as in notebook 01
+# (inputs divided by 255, adam, batch 64, 10 epochs). A callback keeps a copy of the weights after the
+# first epoch: that copy is our **poorly trained** model, the same network before it has learnt much.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+train = data.load("simlesion2d", "train")
+test = data.load("simlesion2d", "test")
+x_train, y_train = train.x[..., None] / 255.0, train.y
+x_test, y_test = test.x[..., None] / 255.0, test.y
+print(train, test, sep="\n")
+print("SIMULATED:", train.info.simulated, "| lesion share in test:", round(float(y_test.mean()), 3))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+EPOCHS = 10
+
+
+class KeepFirstEpoch(keras.callbacks.Callback):
+    """Remember the weights after epoch 1 (a poorly trained copy of the same network)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            self.weights_after_1 = [w.copy() for w in self.model.get_weights()]
+
+
+keep = KeepFirstEpoch()
+cnn = models.article_cnn((28, 28, 1), 2)
+cnn.fit(x_train, y_train, epochs=EPOCHS, batch_size=64, verbose=0, callbacks=[keep])
+cnn_1 = models.article_cnn((28, 28, 1), 2)
+cnn_1.set_weights(keep.weights_after_1)
+
+p_image = cnn.predict(x_test, verbose=0)[:, 1]
+auc = {"after 1 epoch": roc_auc_score(y_test, cnn_1.predict(x_test, verbose=0)[:, 1]),
+       f"after {EPOCHS} epochs": roc_auc_score(y_test, p_image)}
+for name, value in auc.items():
+    print(f"test AUC {name}: {value:.3f}")
+
+# %% [markdown]
+# ## Step 2 · Grad-CAM, and which layer to ask
+# Grad-CAM (Selvaraju et al., 2017) weighs each feature map $A^k$ of a convolutional layer by how much
+# the class score $y^c$ (before the softmax) rises when that map rises, averaged over its $Z$ pixels:
+#
+# $$\alpha_k^c = \frac{1}{Z}\sum_{i,j}\frac{\partial y^c}{\partial A^k_{ij}}, \qquad
+#   L^c_{\text{Grad-CAM}} = \operatorname{ReLU}\Big(\sum_k \alpha_k^c A^k\Big).$$
+#
+# The map has the layer's resolution. The article's CNN uses "valid" convolutions and two poolings, so on
+# a 28×28 input its feature maps shrink fast. The cell prints each conv layer's map size and where its
+# pixels sit in the input (stride and offset of their receptive-field centres):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+conv_names = explain.conv_layers(cnn)
+for k, name in enumerate(conv_names, start=1):
+    h, w = cnn.get_layer(name).output.shape[1:3]
+    stride, offset = explain.feature_geometry(cnn, name)
+    print(f"conv {k}: map {h}×{w}, pixel i sits on input pixel {offset:g} + {stride:g}·i")
+
+# %% [markdown]
+# The **last** conv layer, the usual Grad-CAM choice, has a 3×3 map: each of its pixels stands for a
+# block of input pixels far larger than a lesion (the stride printed above, and more at the edges), so its
+# maximum can say "upper left", not "here". The **second** conv layer (11×11)
+# is still "deep" (it combines two layers of features) and much finer. We compute both and let the
+# pointing game decide. A second detail matters at this scale: a plain resize stretches the 11×11 map over
+# 28×28 and shifts it by up to a few pixels; `explain.upsample` instead puts each feature pixel on the
+# input pixel its receptive field is centred on.
+#
+# `explain.grad_cam(model, images, layer=1)` takes the layer by name or by its position among the conv
+# layers (0 = first), because Keras numbers layer names per session (`conv2d_4`...).
+#
+# First, the formula by hand for a few test images (tape, gradient, mean, weighted sum, ReLU), checked
+# against `helpers.explain.grad_cam`. The score $y^c$ is the last Dense layer's output before the softmax;
+# we also check that the softmax of that score gives back the model's probabilities.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+layer = conv_names[1]
+x_few = tf.constant(x_test[y_test == 1][:4], dtype=tf.float32)
+twin = keras.Model(cnn.inputs, [cnn.get_layer(layer).output, cnn.layers[-2].output])
+W, b = cnn.layers[-1].get_weights()
+with tf.GradientTape() as tape:
+    A, penultimate = twin(x_few)
+    scores = penultimate @ W + b                    # y (before the softmax), both classes
+    y_c = scores[:, 1]                              # class 1 = lesion
+grads = tape.gradient(y_c, A).numpy()
+alpha = grads.mean(axis=(1, 2))                     # alpha_k = 1/Z sum_ij dy/dA_ij
+cam_by_hand = np.maximum(np.einsum("nk,nijk->nij", alpha, A.numpy()), 0)
+cam_by_hand = explain.normalize_maps(explain.upsample(cam_by_hand, (28, 28), *explain.feature_geometry(cnn, layer)))
+
+np.testing.assert_allclose(tf.nn.softmax(scores).numpy(), cnn(x_few).numpy(), atol=1e-5)
+np.testing.assert_allclose(cam_by_hand, explain.grad_cam(cnn, x_few.numpy(), layer), atol=1e-5)
+print("OK: softmax(score) = model output; formula by hand = explain.grad_cam")
+
+# %% [markdown]
+# A simpler map for comparison is **gradient saliency** (Simonyan et al., 2014): $|\partial y^c / \partial x|$
+# for every input pixel, i.e. which pixels would change the score most if nudged. No layer to choose,
+# full resolution, but often noisy.
+#
+# The figure shows six simulated test images with a lesion (top row), and for the well-trained CNN its
+# Grad-CAM on the last conv layer, on the second conv layer, and its saliency map (rows below), in colour
+# over the image. The blue ring marks the true lesion, the green cross each map's maximum.
+
+# %%
+pos = y_test == 1
+x_pos = x_test[pos]
+centers, radii = test.extras["lesion_centers"][pos], test.extras["lesion_radii"][pos]
+maps = {
+    "Grad-CAM conv 3 (3×3)": explain.grad_cam(cnn, x_pos, layer=2),
+    "Grad-CAM conv 2 (11×11)": explain.grad_cam(cnn, x_pos, layer=1),
+    "saliency": explain.saliency(cnn, x_pos),
+}
+show = np.arange(6) * 7
+fig, axes = plt.subplots(4, len(show), figsize=(1.6 * len(show), 7.0))
+for col, i in enumerate(show):
+    ring = (*centers[i], radii[i])
+    axes[0, col].imshow(x_pos[i, ..., 0], cmap="gray")
+    axes[0, col].add_patch(plt.Circle(ring[1::-1], ring[2], fill=False, color="#56B4E9", lw=1.2))
+    axes[0, col].set_xticks([]), axes[0, col].set_yticks([])
+    for row, (name, m) in enumerate(maps.items(), start=1):
+        explain.overlay(axes[row, col], x_pos[i], m[i], circle=ring)
+for row, name in enumerate(["simulated image"] + list(maps), start=0):
+    axes[row, 0].set_ylabel(name, fontsize=8)
+fig.suptitle("Where the well-trained CNN looks (ring: true lesion, cross: map maximum)")
+fig.tight_layout()
+
+# %% [markdown]
+# ## Step 3 · The pointing game: scoring explanations against the truth
+# For every test image with a lesion we ask: does the map's maximum fall inside the lesion (within its
+# radius plus a tolerance of one pixel, since lesions are only a few pixels wide)? The share of hits is the
+# pointing-game score (Zhang et al., 2016). **Chance level** is the score of a random pixel: the average
+# share of the image covered by the lesion.
+#
+# We score the well-trained and the poorly trained model, with Grad-CAM on conv 3 and conv 2 (aligned and
+# plainly stretched) and with saliency.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+TOL = 1.0
+methods = {
+    "Grad-CAM conv 3": lambda m: explain.grad_cam(m, x_pos, layer=2),
+    "Grad-CAM conv 2, stretched": lambda m: explain.grad_cam(m, x_pos, layer=1, aligned=False),
+    "Grad-CAM conv 2, aligned": lambda m: explain.grad_cam(m, x_pos, layer=1),
+    "saliency": lambda m: explain.saliency(m, x_pos),
+}
+models_to_score = {"1 epoch": cnn_1, f"{EPOCHS} epochs": cnn}
+hits = {(mname, meth): explain.pointing_game(f(model), centers, radii, TOL)
+        for mname, model in models_to_score.items() for meth, f in methods.items()}
+chance = explain.chance_hit_rate((28, 28), centers, radii, TOL)
+
+print(f"pointing game on {pos.sum()} simulated test images with a lesion (tolerance {TOL:g} px)")
+print(f"{'method':28s}" + "".join(f"{m:>12s}" for m in models_to_score))
+for meth in methods:
+    print(f"{meth:28s}" + "".join(f"{hits[(m, meth)].mean():12.3f}" for m in models_to_score))
+print(f"{'random pixel (chance)':28s}{chance:12.3f}")
+
+# %% [markdown]
+# The bar chart shows the same table: pointing-game score per method (groups) for the poorly and the
+# well-trained model (colours), with chance level as a dashed line.
+
+# %%
+fig, ax = plt.subplots(figsize=(7.0, 3.6))
+width = 0.38
+for k, mname in enumerate(models_to_score):
+    ax.bar(np.arange(len(methods)) + (k - 0.5) * width, [hits[(mname, m)].mean() for m in methods],
+           width, label=f"CNN after {mname}")
+ax.axhline(chance, ls="--", color="grey", label="random pixel")
+ax.set_xticks(np.arange(len(methods)), [m.replace(", ", ",\n") for m in methods], fontsize=8)
+ax.set_ylabel("share of lesions hit")
+ax.set_xlabel("explanation method")
+ax.set_ylim(0, 1)
+ax.set_title("Pointing game on the simulated test set")
+ax.legend(fontsize=8)
+fig.tight_layout()
+
+# %% [markdown]
+# What the table says:
+# - The layer matters more than the method's name. Grad-CAM on the 3×3 last layer is barely above chance
+#   even for the well-trained model: its map is too coarse to point at a lesion a few pixels wide.
+# - On conv 2, aligning the map to the receptive fields is worth a large share of hits over a plain stretch.
+# - Gradient saliency, the simplest map, points best for the well-trained model: lesions are small, and a
+#   full-resolution map wins on small targets. For the poorly trained model it does not: its gradients
+#   carry little yet.
+# - Maps of the poorly trained model still hit lesions more often than chance: a bright or dark blob
+#   changes early features whatever the training. A plausible-looking map is not proof that the model has
+#   learnt the right thing (Adebayo et al., 2018, show saliency maps that barely change when the weights are
+#   randomised).
+#
+# Pictures of hits and misses (Grad-CAM conv 2, aligned, well-trained CNN): top row hits, bottom row
+# misses, each titled with the model's lesion probability. The next cell compares the two groups: misses are
+# mostly images on which the model itself is unsure, and their lesions are slightly smaller and fainter.
+
+# %%
+h = hits[(f"{EPOCHS} epochs", "Grad-CAM conv 2, aligned")]
+cam2 = maps["Grad-CAM conv 2 (11×11)"]
+p_pos = p_image[pos]
+picks = [np.flatnonzero(h)[:6], np.flatnonzero(~h)[:6]]
+fig, axes = plt.subplots(2, 6, figsize=(9.6, 3.8))
+for row, idx in enumerate(picks):
+    for col, i in enumerate(idx):
+        explain.overlay(axes[row, col], x_pos[i], cam2[i], circle=(*centers[i], radii[i]),
+                        title=f"{'hit' if row == 0 else 'miss'}, p={p_pos[i]:.2f}")
+fig.suptitle("Grad-CAM (conv 2) on simulated lesions: hits (top) and misses (bottom)")
+fig.tight_layout()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+contrast = np.abs(test.extras["lesion_contrasts"][pos])
+print(f"mean |contrast| of hits {contrast[h].mean():.3f}, of misses {contrast[~h].mean():.3f}")
+print(f"mean radius (px) of hits {radii[h].mean():.2f}, of misses {radii[~h].mean():.2f}")
+print(f"mean lesion probability of hits {p_pos[h].mean():.3f}, of misses {p_pos[~h].mean():.3f}")
+
+# %% [markdown]
+# ## Step 4 · Data quality: training with wrong labels
+# The article expects performance to grow with the *size and quality* of data sets. Quality can be
+# measured: we flip a share $\varepsilon$ of the training labels at random (a diagnosis recorded wrongly),
+# train the same CNN, and score it on the *correct* test labels.
+#
+# With symmetric noise, the label a model sees is 1 with probability
+# $\tilde p(x) = \varepsilon + (1 - 2\varepsilon)\,p(x)$, where $p(x)$ is the true probability. For
+# $\varepsilon < 0.5$ this is an increasing function of $p(x)$, so the best possible *ranking* (and AUC) is
+# unchanged: with infinite data, noise would cost nothing. With finite data, it costs. First the check that
+# the flipped labels follow the formula (for true label 1, $\tilde p = 1-\varepsilon$; for 0, $\tilde p=\varepsilon$).
+#
+# A kind correction to the article's FAQ: it lists "less need for manual labelling" as an advantage of
+# deep learning. Deep learning removes hand-made *features*, not labels: a supervised CNN needs many
+# labelled images, and, as measured here, correct ones.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+NOISE = (0.0, 0.1, 0.3)
+noisy = {eps: outlook.flip_labels(y_train, eps, seed=1) for eps in NOISE}
+for eps in NOISE:
+    p_tilde = [noisy[eps][y_train == c].mean() for c in (0, 1)]
+    np.testing.assert_allclose(p_tilde, [eps + (1 - 2 * eps) * 0, eps + (1 - 2 * eps) * 1], atol=0.03)
+    print(f"eps={eps:.1f}: share of noisy label 1 among true 0 / true 1 = {p_tilde[0]:.3f} / {p_tilde[1]:.3f}  OK")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+noise_auc = {0.0: auc[f"after {EPOCHS} epochs"]}          # the clean model of step 1
+for eps in NOISE[1:]:
+    model = models.article_cnn((28, 28, 1), 2)
+    model.fit(x_train, noisy[eps], epochs=EPOCHS, batch_size=64, verbose=0)
+    noise_auc[eps] = roc_auc_score(y_test, model.predict(x_test, verbose=0)[:, 1])
+print("flipped share  test AUC (clean test labels)")
+for eps, value in noise_auc.items():
+    print(f"{eps:13.0%}  {value:.3f}")
+
+# %% [markdown]
+# With the largest share flipped, compare the AUC with chance: noise does not only blur the answer, it can
+# keep training from taking off within the article's epochs. The plot shows test AUC (y) against the share
+# of flipped training labels (x) for the article's CNN.
+
+# %%
+fig, ax = plt.subplots(figsize=(4.6, 3.4))
+ax.plot([100 * e for e in noise_auc], list(noise_auc.values()), marker="o")
+ax.axhline(0.5, ls="--", color="grey", label="chance")
+ax.set_xlabel("training labels flipped (%)")
+ax.set_ylabel("test AUC")
+ax.set_ylim(0.45, 1.0)
+ax.set_title("Label noise costs test AUC (simulated lesions)")
+ax.legend()
+fig.tight_layout()
+
+# %% [markdown]
+# ## Step 5 · Multimodal fusion: image plus a blood test
+# Doctors rarely diagnose from one image alone. We add a **simulated** blood marker: each patient has one
+# value drawn from $\mathcal N(\Delta\cdot y, 1)$ (higher on average when there is a lesion, but the two
+# groups overlap), plus a little noise per visit. It is informative on its own but weak; the image is strong
+# but misses faint lesions; the two are independent given the diagnosis, so together they should do better.
+#
+# A Keras *functional* model can take both: the image goes through the article's conv layers to a
+# 64-number summary, the marker is appended to it, and one Dense layer decides.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+SEPARATION = 1.0
+m_train = outlook.simulated_marker(y_train, train.extras["patients"], SEPARATION)
+m_test = outlook.simulated_marker(y_test, test.extras["patients"], SEPARATION)
+
+
+def fusion_cnn():
+    """The article's CNN for the image, with a tabular input joined before the last layer."""
+    image = keras.Input((28, 28, 1), name="image")
+    marker = keras.Input((1,), name="marker")
+    h = layers.Conv2D(32, 3, activation="relu")(image)
+    h = layers.MaxPooling2D(2)(h)
+    h = layers.Conv2D(64, 3, activation="relu")(h)
+    h = layers.MaxPooling2D(2)(h)
+    h = layers.Conv2D(64, 3, activation="relu")(h)
+    h = layers.Dense(64, activation="relu")(layers.Flatten()(h))
+    out = layers.Dense(2, activation="softmax")(layers.Concatenate()([h, marker]))
+    model = keras.Model([image, marker], out, name="fusion_cnn")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+fused = fusion_cnn()
+fused.fit({"image": x_train, "marker": m_train}, y_train, epochs=EPOCHS, batch_size=64, verbose=0)
+p_fused = fused.predict({"image": x_test, "marker": m_test}, verbose=0)[:, 1]
+p_marker = LogisticRegression().fit(m_train, y_train).predict_proba(m_test)[:, 1]
+fusion_auc = {"marker alone (logistic regression)": roc_auc_score(y_test, p_marker),
+              "image alone (article CNN, step 1)": roc_auc_score(y_test, p_image),
+              "image + marker (fusion CNN)": roc_auc_score(y_test, p_fused)}
+print("parameters: article CNN", cnn.count_params(), "| fusion CNN", fused.count_params())
+for name, value in fusion_auc.items():
+    print(f"test AUC {name}: {value:.3f}")
+
+# %% [markdown]
+# The ROC curves of the three models on the simulated test set: sensitivity (y) against false-positive
+# rate (x); the legend gives each AUC.
+
+# %%
+fig, ax = plots.roc_curve(y_test, p_marker, label="marker alone", title="Fusion: image + simulated marker")
+plots.roc_curve(y_test, p_image, label="image alone", ax=ax, title="Fusion: image + simulated marker")
+plots.roc_curve(y_test, p_fused, label="image + marker", ax=ax, title="Fusion: image + simulated marker");
+
+# %% [markdown]
+# Note how little the fusion model added: one input, and only as many extra weights as the difference of the two parameter counts printed above. Most of the work in
+# real multimodal projects is elsewhere: matching records to images, missing values, and making sure the
+# tabular data were recorded *before* the diagnosis (a lab value ordered *because* of the diagnosis is a
+# leak, not a feature). Huang et al. (2020) review fusion of imaging with health records.
+#
+# ## Step 6 · Generation: a small variational autoencoder
+# The article expects deep models to generate "virtual medical images". A variational autoencoder
+# (Kingma & Welling, 2014) learns an encoder $q(z\mid x)=\mathcal N(\mu(x), \sigma^2(x))$ and a decoder
+# $p(x\mid z)$; new images come from decoding $z\sim\mathcal N(0, I)$. It is trained to minimise
+#
+# $$\mathcal L(x) = \underbrace{-\sum_{\text{pixels}}\big[x\log\hat x + (1-x)\log(1-\hat x)\big]}_{\text{reconstruction}}
+#  + \underbrace{\tfrac12\sum_{j}\big(\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2\big)}_{\mathrm{KL}(q(z\mid x)\,\|\,\mathcal N(0,I))}.$$
+#
+# The KL term has this closed form for Gaussians. Check it against a Monte-Carlo estimate of
+# $\mathbb E_q[\log q(z) - \log p(z)]$:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from scipy.stats import norm
+
+
+def kl_to_standard_normal(mu, logvar):
+    """Closed form KL(N(mu, exp(logvar)) || N(0, I)), summed over the last axis."""
+    return 0.5 * np.sum(mu**2 + np.exp(logvar) - 1 - logvar, axis=-1)
+
+
+rng = np.random.default_rng(0)
+mu, logvar = np.array([0.5, -1.0, 0.0]), np.array([0.2, -0.5, -1.5])
+z = mu + np.exp(0.5 * logvar) * rng.standard_normal((400_000, 3))
+kl_mc = np.mean(np.sum(norm.logpdf(z, mu, np.exp(0.5 * logvar)) - norm.logpdf(z), axis=1))
+np.testing.assert_allclose(kl_to_standard_normal(mu, logvar), kl_mc, rtol=0.01)
+print(f"KL closed form {kl_to_standard_normal(mu, logvar):.3f} ≈ Monte Carlo {kl_mc:.3f}  OK")
+
+# %% [markdown]
+# A small dense VAE (784 → 256 → 16 latent numbers → 256 → 784) trained with a hand-written loop, so the
+# loss above is visible line by line. The noise $\varepsilon$ of the reparameterisation
+# $z = \mu + \sigma\,\varepsilon$ is drawn by NumPy from a fixed seed, so the run is repeatable.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+LATENT, VAE_EPOCHS, BATCH = 16, 15, 128
+x_flat = (train.x.reshape(len(train.x), -1) / 255.0).astype("float32")
+encoder = keras.Sequential([keras.Input((784,)), layers.Dense(256, activation="relu"), layers.Dense(2 * LATENT)])
+decoder = keras.Sequential([keras.Input((LATENT,)), layers.Dense(256, activation="relu"),
+                            layers.Dense(784, activation="sigmoid")])
+optimizer = keras.optimizers.Adam(1e-3)
+weights = encoder.trainable_variables + decoder.trainable_variables
+
+
+@tf.function
+def vae_step(x, eps):
+    with tf.GradientTape() as tape:
+        mu, logvar = tf.split(encoder(x), 2, axis=1)
+        x_hat = tf.clip_by_value(decoder(mu + tf.exp(0.5 * logvar) * eps), 1e-6, 1 - 1e-6)
+        rec = -tf.reduce_sum(x * tf.math.log(x_hat) + (1 - x) * tf.math.log(1 - x_hat), axis=1)
+        kl = 0.5 * tf.reduce_sum(mu**2 + tf.exp(logvar) - 1 - logvar, axis=1)
+        loss = tf.reduce_mean(rec + kl)
+    optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+    return loss, tf.reduce_mean(kl)
+
+
+rng = np.random.default_rng(0)
+for epoch in range(VAE_EPOCHS):
+    order = rng.permutation(len(x_flat))
+    losses = [vae_step(x_flat[order[s:s + BATCH]], rng.standard_normal((len(order[s:s + BATCH]), LATENT)).astype("float32"))
+              for s in range(0, len(order), BATCH)]
+    if epoch in (0, VAE_EPOCHS - 1):
+        print(f"epoch {epoch + 1:2d}: loss {np.mean([l for l, _ in losses]):.1f} per image "
+              f"(of which KL {np.mean([k for _, k in losses]):.1f})")
+
+# %% [markdown]
+# The figure shows 12 real simulated training images (top) and 12 images the VAE generated from random
+# latent codes (bottom).
+
+# %%
+samples = decoder(rng.standard_normal((200, LATENT)).astype("float32")).numpy().reshape(-1, 28, 28)
+both = np.concatenate([train.x[:12] / 255.0, samples[:12]])
+fig, axes = plots.image_grid(both, titles=["simulated"] * 12 + ["generated"] * 12, ncols=12, size=0.95,
+                             suptitle="Top: simulated training images. Bottom: VAE samples", vmin=0, vmax=1)
+
+# %% [markdown]
+# Two checks a careful user makes before trusting generated images: does the classifier see lesions in them
+# (are the samples diverse in the feature that matters?), and are they copies of training images
+# (memorisation, a privacy risk with real patients)? We compare each sample's distance to its nearest
+# training image with the same distance for real test images.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def nearest_distance(a, b):
+    """Root-mean-square pixel distance from each image in a to its nearest image in b."""
+    a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
+    d2 = (a**2).sum(1)[:, None] - 2 * a @ b.T + (b**2).sum(1)[None]
+    return np.sqrt(np.maximum(d2.min(axis=1), 0) / a.shape[1])
+
+
+p_samples = cnn.predict(samples[..., None], verbose=0)[:, 1]
+print(f"share of generated images the CNN calls 'lesion': {np.mean(p_samples > 0.5):.3f}"
+      f" (training set: {y_train.mean():.3f})")
+print(f"nearest-training-image distance: generated {np.median(nearest_distance(samples, x_flat)):.3f}, "
+      f"real test images {np.median(nearest_distance(x_test[:200, ..., 0], x_flat)):.3f} (median RMS)")
+
+# %% [markdown]
+# Reading the two lines: the CNN finds lesions in (almost) none of the samples, though half the training images
+# have one. The samples are closer to their nearest training image than real test images are; that alone does
+# not prove copying, since a blurry average sits close to many images, but it is the kind of signal that must
+# be inspected (show each sample next to its nearest training image) before synthetic images leave the lab.
+#
+# **What synthetic medical images are, and are not, good for.** These samples are blurry brain-like
+# textures: a dense VAE averages what it cannot model, and small lesions are exactly the detail that gets
+# averaged away. Better generators
+# (GANs, diffusion models) produce sharper images, but the questions stay: synthetic images can help to
+# *augment* a training set, to *share* data without sharing patients (only if memorisation is ruled out), or
+# to *test* software. They are **not** evidence about patients, they cannot show a disease pattern the
+# training data lacked, and a model validated only on synthetic images is not validated (Chen et al., 2021).
+#
+# ## Step 7 · Real data, when it is there
+# The same Grad-CAM code runs on PneumoniaMNIST (chest X-rays, label 1 = pneumonia) if the file is present
+# (downloaded, or copied in by an instructor). Real data have no lesion coordinates, so these maps can be
+# looked at, not scored: which is why this notebook measured on simulated data.
+
+# %%
+real = data.try_load("pneumoniamnist", "train")
+if real is not None:
+    real_test = data.load("pneumoniamnist", "test")
+    cnn_real = models.article_cnn((28, 28, 1), 2)
+    cnn_real.fit(real.x[..., None] / 255.0, real.y, epochs=3, batch_size=64, verbose=0)
+    x_real = real_test.x[real_test.y == 1][:8, ..., None] / 255.0
+    cams = explain.grad_cam(cnn_real, x_real, layer=1)
+    fig, axes = plt.subplots(1, len(x_real), figsize=(1.6 * len(x_real), 2.0))
+    for ax, img, cam in zip(axes, x_real, cams):
+        explain.overlay(ax, img, cam)
+    fig.suptitle("Grad-CAM (conv 2) on real PneumoniaMNIST test images with pneumonia")
+    fig.tight_layout()
+
+# %% [markdown]
+# ## Summary
+# - Grad-CAM weighs a conv layer's feature maps by the averaged gradient of the class score; the formula
+#   and the helper agree. On 28×28 inputs the article's last conv layer is 3×3 and too coarse: use an
+#   earlier layer, and upsample along the receptive fields.
+# - Because the simulated lesions' positions are known, explanations can be **scored** (pointing game).
+#   Here gradient saliency pointed best, Grad-CAM on the last layer hardly beat chance, and even a poorly
+#   trained model's maps hit lesions: a convincing heat map is not a validation.
+# - Wrong training labels cost test AUC, increasingly with the share flipped: data quality is measurable.
+# - A two-input functional model fuses an image with a tabular value; with an independent, informative
+#   marker the fused AUC is the highest of the three.
+# - A small VAE generates brain-like textures but loses the lesions; synthetic images are a tool for
+#   augmentation and testing, not evidence.
+#
+# ## Exercises
+
+# %% [markdown] tags=["exercise"]
+# **Exercise 1.** Occlusion (Zeiler & Fergus, 2014) is a third kind of map: cover a patch with zeros and
+# record how much the lesion probability drops. Compute `explain.occlusion` for the first 40 simulated test
+# images with a lesion (patch 5, stride 2) for the well-trained CNN and score it with the pointing game.
+# Why is it so much slower than saliency?
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+occ = explain.occlusion(cnn, x_pos[:40], patch=5, stride=2)
+print(f"occlusion pointing game on 40 images: {explain.pointing_game(occ, centers[:40], radii[:40], TOL).mean():.3f}")
+print(f"saliency on the same 40:            {hits[(f'{EPOCHS} epochs', 'saliency')][:40].mean():.3f}")
+# Slow: one forward pass per patch position (12 × 12 = 144 per image) instead of one backward pass per image.
+# Weak here: a 5-pixel patch is larger than most lesions, and a black patch is itself a dark blob, which a
+# CNN trained on bright *and* dark lesions can read as a lesion, so covering healthy tissue can raise the
+# probability instead of lowering it. Try patch=3 or fill=float(x_pos.mean()).
+
+# %% [markdown] tags=["exercise"]
+# **Exercise 2.** The pointing game above used a tolerance of one pixel. Recompute the score of Grad-CAM
+# conv 2 (aligned) and of saliency for the well-trained model with tolerance 0, and the chance level.
+# Does the order of the methods change?
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+for name, m in [("Grad-CAM conv 2", maps["Grad-CAM conv 2 (11×11)"]), ("saliency", maps["saliency"])]:
+    print(f"{name:16s} tolerance 0: {explain.pointing_game(m, centers, radii, 0.0).mean():.3f}")
+print(f"{'chance':16s} tolerance 0: {explain.chance_hit_rate((28, 28), centers, radii, 0.0):.3f}")
+
+# %% [markdown] tags=["exercise"]
+# **Exercise 3.** *Late* fusion needs no new network: feed the image CNN's lesion probability (as a logit)
+# and the simulated marker to a logistic regression. Fit it on the training set and compare its test AUC with
+# the fusion CNN's. When would you prefer late fusion?
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+def logit(p):
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+features_train = np.column_stack([logit(cnn.predict(x_train, verbose=0)[:, 1]), m_train])
+features_test = np.column_stack([logit(p_image), m_test])
+late = LogisticRegression().fit(features_train, y_train)
+print(f"late fusion AUC {roc_auc_score(y_test, late.predict_proba(features_test)[:, 1]):.3f} "
+      f"vs fusion CNN {fusion_auc['image + marker (fusion CNN)']:.3f}")
+# Late fusion is cheap, reuses a trained image model and works when the modalities come from different
+# sources; but the CNN's training-set probabilities are over-confident (it has seen those images), which
+# can make the combiner trust the image too much: fitting the combiner on a validation split is better.
+
+# %% [markdown]
+# ## Where to go next, and sources
+# - **MONAI** (Cardoso et al., 2022), the open-source PyTorch framework for medical imaging, has tutorials
+#   for classification, segmentation, interpretability (`monai.visualize` has Grad-CAM and occlusion) and
+#   generative models.
+# - **MedMNIST** (Yang et al., 2023): the real 28×28 benchmarks this course's loaders download.
+#
+# The article's reference list repeats three entries a dozen times each, with wrong authors (e.g. "K. LeCun,
+# Y. Bengio, Y. LeCun, *Deep Learning*, MIT Press 2015": the MIT Press book is by Goodfellow, Bengio and
+# Courville, 2016; LeCun, Bengio and Hinton wrote the 2015 *Nature* review) and a paper that does not exist as
+# cited ("Denoising Score Matching" by Radford et al.; denoising score matching is Vincent, 2011). The
+# primary sources behind this notebook:
+#
+# 1. Selvaraju RR, Cogswell M, Das A, Vedantam R, Parikh D, Batra D. *Grad-CAM: Visual explanations from deep
+#    networks via gradient-based localization.* ICCV 2017, 618–626. arXiv:1610.02391.
+# 2. Simonyan K, Vedaldi A, Zisserman A. *Deep inside convolutional networks: visualising image classification
+#    models and saliency maps.* ICLR Workshop 2014. arXiv:1312.6034.
+# 3. Zeiler MD, Fergus R. *Visualizing and understanding convolutional networks.* ECCV 2014. arXiv:1311.2901.
+# 4. Zhang J, Bargal SA, Lin Z, Brandt J, Shen X, Sclaroff S. *Top-down neural attention by excitation
+#    backprop.* ECCV 2016 (the pointing game). arXiv:1608.00507.
+# 5. Adebayo J, Gilmer J, Muelly M, Goodfellow I, Hardt M, Kim B. *Sanity checks for saliency maps.*
+#    NeurIPS 2018. arXiv:1810.03292.
+# 6. Karimi D, Dou H, Warfield SK, Gholipour A. *Deep learning with noisy labels: exploring techniques and
+#    remedies in medical image analysis.* Medical Image Analysis 65:101759, 2020.
+# 7. Huang S-C, Pareek A, Seyyedi S, Banerjee I, Lungren MP. *Fusion of medical imaging and electronic health
+#    records using deep learning: a systematic review and implementation guidelines.* npj Digital Medicine
+#    3:136, 2020.
+# 8. Kingma DP, Welling M. *Auto-encoding variational Bayes.* ICLR 2014. arXiv:1312.6114.
+# 9. Chen RJ, Lu MY, Chen TY, Williamson DFK, Mahmood F. *Synthetic data in machine learning for medicine and
+#    healthcare.* Nature Biomedical Engineering 5:493–497, 2021.
+# 10. Yang J, Shi R, Wei D, Liu Z, Zhao L, Ke B, Pfister H, Ni B. *MedMNIST v2: a large-scale lightweight
+#     benchmark for 2D and 3D biomedical image classification.* Scientific Data 10:41, 2023.
+# 11. Cardoso MJ, Li W, Brown R, et al. *MONAI: An open-source framework for deep learning in healthcare.*
+#     arXiv:2211.02701, 2022.
+# 12. LeCun Y, Bengio Y, Hinton G. *Deep learning.* Nature 521:436–444, 2015; Goodfellow I, Bengio Y,
+#     Courville A. *Deep Learning.* MIT Press, 2016; Vincent P. *A connection between score matching and
+#     denoising autoencoders.* Neural Computation 23(7):1661–1674, 2011.
