@@ -72,36 +72,47 @@ def header(ds: Any) -> dict[str, Any]:
     return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class ECG:
-    """A multi-lead ECG: ``signals`` (n_samples, n_leads) in millivolts, sampling rate in Hz, lead names."""
+    """A multi-lead ECG: ``signals`` (n_samples, n_leads), sampling rate ``fs`` in Hz, lead names, ``units``."""
 
     signals: np.ndarray
     fs: float
-    leads: list[str]
+    leads: tuple[str, ...]
+    units: str = "mV"
 
     @property
     def seconds(self) -> float:
         return len(self.signals) / self.fs
 
     def lead(self, name: str) -> np.ndarray:
-        """One lead's signal by name, e.g. ``"Lead II"`` or ``"II"``."""
-        for i, n in enumerate(self.leads):
-            if n == name or n.replace("Lead ", "").split(" ")[0] == name:
-                return self.signals[:, i]
-        raise KeyError(f"No lead {name!r}; leads are {', '.join(self.leads)}.")
+        """One lead's signal (float32) by name, e.g. ``"II"``, ``"V1"`` or ``"Lead I (Einthoven)"``."""
+        short = [n.replace("Lead ", "").split(" ")[0] for n in self.leads]
+        if name not in short and name not in self.leads:
+            raise KeyError(f"no lead {name!r}; this ECG has {', '.join(short)}.")
+        k = short.index(name) if name in short else self.leads.index(name)
+        return self.signals[:, k].astype(np.float32)
 
 
-def load_ecg() -> ECG:
-    """The real 12-lead ECG that pydicom ships (10 s at 1000 Hz), in millivolts."""
+def load_ecg(group: int = 0, units: str = "mV") -> ECG:
+    """The real 12-lead ECG that pydicom ships (``waveform_ecg.dcm``), offline.
+
+    group: 0 is the 10 s rhythm at 1000 Hz; 1 a 1.2 s median beat.
+    units: ``"mV"`` or ``"uV"``. (``waveform_array`` applies each channel's sensitivity: microvolts in this file.)
+    """
+    if units not in ("mV", "uV"):
+        raise ValueError(f"units must be 'mV' or 'uV'; got {units!r}.")
     ds = read_dicom("ecg")
-    group = ds.WaveformSequence[0]
-    signals = ds.waveform_array(0).astype(np.float64)
-    units = group.ChannelDefinitionSequence[0].ChannelSensitivityUnitsSequence[0].CodeValue
-    if units == "uV":
-        signals = signals / 1000.0
-    leads = [c.ChannelSourceSequence[0].CodeMeaning for c in group.ChannelDefinitionSequence]
-    return ECG(signals=signals, fs=float(group.SamplingFrequency), leads=leads)
+    n = len(ds.WaveformSequence)
+    if not 0 <= group < n:
+        raise ValueError(f"group must be 0..{n - 1} (this file has {n} multiplex groups); got {group}.")
+    seq = ds.WaveformSequence[group]
+    signals = np.asarray(ds.waveform_array(group), dtype=np.float64)
+    stored = seq.ChannelDefinitionSequence[0].ChannelSensitivityUnitsSequence[0].CodeValue
+    if stored != units:
+        signals = signals / 1000.0 if (stored, units) == ("uV", "mV") else signals * 1000.0
+    leads = tuple(str(c.ChannelSourceSequence[0].CodeMeaning) for c in seq.ChannelDefinitionSequence)
+    return ECG(signals=signals, fs=float(seq.SamplingFrequency), leads=leads, units=units)
 
 
 def load_mni(resolution: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

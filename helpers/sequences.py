@@ -15,13 +15,14 @@ TensorFlow is imported inside the functions that need it, so ``import helpers.se
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .imaging import ECG
+from .imaging import load_ecg as _load_ecg
+
 RNN_KINDS = ("simplernn", "lstm", "gru")
-ECG_FILE = "waveform_ecg.dcm"
 
 
 # ---------------------------------------------------------------- the article's recurrence
@@ -173,40 +174,9 @@ def input_gradient_norms(model: Any, x: Any) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- the real ECG
-@dataclass(frozen=True)
-class ECG:
-    """A multi-lead ECG: ``signals`` (samples, leads) in microvolts, sampling rate ``fs`` in Hz, lead names."""
-
-    signals: np.ndarray
-    fs: float
-    leads: tuple[str, ...]
-
-    def lead(self, name: str) -> np.ndarray:
-        """One lead by name (e.g. ``"II"`` or ``"V1"``), as a float32 array in microvolts."""
-        short = [n.replace("Lead ", "").split(" ")[0] for n in self.leads]
-        if name not in short and name not in self.leads:
-            raise KeyError(f"no lead {name!r}; this ECG has {', '.join(short)}.")
-        k = short.index(name) if name in short else self.leads.index(name)
-        return self.signals[:, k].astype(np.float32)
-
-
 def load_ecg(group: int = 0) -> ECG:
-    """The real 12-lead ECG that pydicom ships (``waveform_ecg.dcm``; group 0: 10 s rhythm at 1000 Hz).
-
-    ``waveform_array`` already applies each channel's sensitivity, so the values are microvolts.
-    Works offline: the file is inside the pydicom package.
-    """
-    from pydicom.data import get_testdata_file
-
-    ds = get_testdata_file(ECG_FILE, read=True, download=False)
-    if ds is None:
-        raise FileNotFoundError(f"pydicom's test file {ECG_FILE} is missing; reinstall pydicom (pip install --force-reinstall pydicom).")
-    n = len(ds.WaveformSequence)
-    if not 0 <= group < n:
-        raise ValueError(f"group must be 0..{n - 1} (this file has {n} multiplex groups); got {group}.")
-    seq = ds.WaveformSequence[group]
-    leads = tuple(str(c.ChannelSourceSequence[0].CodeMeaning) for c in seq.ChannelDefinitionSequence)
-    return ECG(np.asarray(ds.waveform_array(group), dtype=np.float64), float(seq.SamplingFrequency), leads)
+    """The real 12-lead ECG that pydicom ships, in microvolts (see :func:`helpers.imaging.load_ecg`)."""
+    return _load_ecg(group, units="uV")
 
 
 def make_windows(series: Any, window: int, horizon: int = 1, step: int = 1) -> tuple[np.ndarray, np.ndarray]:
