@@ -1,0 +1,545 @@
+"""Instant feedback for the exercises: call ``check_xxx(your_answer)`` and read one line.
+
+Each checker tries the learner's answer on fixed inputs, compares it with a reference and
+prints either ``correct: ...`` or ``not yet: ...`` with a specific hint (what was expected,
+what came back, on which input). It never shows the solution code, and it never ends in a
+traceback: an answer that raises, returns the wrong shape or is still ``...`` is reported
+in words. Each checker also returns a :class:`Feedback` (true when correct) for tests.
+
+>>> from helpers.checks import check_max_pool
+>>> def my_pool(x, size=2):
+...     return x.reshape(x.shape[0] // size, size, x.shape[1] // size, size).max(axis=(1, 3))
+>>> check_max_pool(my_pool)                                  # doctest: +SKIP
+correct: max pooling (2x2) matches the reference on 3 test inputs.
+
+The student copies of the notebooks (``student/``) call these checkers in the stub cells that
+replace the worked solutions; :data:`STUBS` holds each checker's stub.
+TensorFlow is never imported here at module level.
+"""
+from __future__ import annotations
+
+import math
+import re
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = [
+    "Feedback", "STUBS",
+    "check_max_pool", "check_average_pool", "check_window", "check_hounsfield",
+    "check_confusion_counts", "check_sensitivity_specificity", "check_ppv", "check_threshold",
+    "check_output_shape", "check_article_cnn_params",
+]
+
+
+# ---------------------------------------------------------------- the answer to a check
+@dataclass(frozen=True)
+class Feedback:
+    """The result of a check: ``ok`` and the one-line ``message`` that was printed."""
+
+    ok: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        return self.message
+
+    def _ipython_display_(self) -> None:
+        """Show nothing in a notebook: the checker has printed its message already."""
+
+
+def _done(ok: bool, message: str, quiet: bool = False) -> Feedback:
+    text = ("correct: " if ok else "not yet: ") + message
+    if not quiet:
+        print(text)
+    return Feedback(ok, text)
+
+
+def _unanswered(*answers: Any) -> bool:
+    return any(a is Ellipsis or a is None for a in answers)
+
+
+_FILL_IN = "replace the `...` with your answer, then run the cell again."
+
+
+def _call(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
+    """Call the learner's function; return ``(result, None)`` or ``(None, what went wrong)``."""
+    if not callable(fn):
+        return None, f"expected a function, got {type(fn).__name__} {fn!r:.60}."
+    try:
+        return fn(*args), None
+    except Exception as exc:  # the learner's code: report it, never raise
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)[1:]  # the learner's own lines, not library ones
+                  if "site-packages" not in f.filename and "lib/python3" not in f.filename.replace("\\", "/")]
+        frame = frames[-1] if frames else None
+        where = f" (line {frame.lineno}: `{frame.line}`)" if frame is not None and frame.line else ""
+        return None, f"your function raised {type(exc).__name__}: {exc}{where}"
+
+
+def _as_array(value: Any) -> np.ndarray | None:
+    """Turn a result (NumPy array, list, TensorFlow tensor) into a float array, or ``None``."""
+    if hasattr(value, "numpy") and callable(value.numpy):
+        value = value.numpy()
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return arr
+
+
+def _describe(arr: np.ndarray) -> str:
+    return np.array2string(np.asarray(arr), precision=3, separator=", ", suppress_small=True).replace("\n", "")
+
+
+def _compare_arrays(got_raw: Any, expected: np.ndarray, what: str, on: str, atol: float = 1e-5,
+                    alternatives: dict[str, np.ndarray] | None = None) -> str | None:
+    """``None`` when ``got_raw`` equals ``expected``; else a hint (shape, first wrong value, known mistakes)."""
+    if got_raw is None:
+        return f"{what} returned None {on}: did you forget `return`?"
+    got = _as_array(got_raw)
+    if got is None:
+        return f"{what} returned {type(got_raw).__name__}, not an array of numbers, {on}."
+    if got.shape != expected.shape:
+        hint = ""
+        if got.shape == expected.shape[::-1] and got.ndim == 2:
+            hint = " (rows and columns swapped?)"
+        return f"{what} returned shape {got.shape} {on}; expected {expected.shape}{hint}."
+    if np.allclose(got, expected, atol=atol, equal_nan=True):
+        return None
+    for name, alt in (alternatives or {}).items():
+        if alt.shape == got.shape and np.allclose(got, alt, atol=atol, equal_nan=True):
+            return f"{what} {on}: {name}."
+    bad = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected, atol=atol, equal_nan=True))[0])
+    return (f"{what} {on}: at index {bad} expected {expected[bad]:.4g}, got {got[bad]:.4g} "
+            f"({int((~np.isclose(got, expected, atol=atol, equal_nan=True)).sum())} of {expected.size} values differ).")
+
+
+# ---------------------------------------------------------------- pooling
+def _pool_reference(x: np.ndarray, size: int, stride: int, kind: str) -> np.ndarray:
+    """NumPy pooling over ``size x size`` windows, corners ``stride`` apart, "valid" (partial windows dropped).
+
+    Equal to ``keras.layers.MaxPooling2D`` / ``AveragePooling2D(size, strides=stride)`` on a 2D image
+    (tests/test_checks.py checks that).
+    """
+    windows = np.lib.stride_tricks.sliding_window_view(x, (size, size))[::stride, ::stride]
+    return windows.max(axis=(2, 3)) if kind == "max" else windows.mean(axis=(2, 3))
+
+
+def _pool_inputs() -> list[tuple[str, np.ndarray]]:
+    rng = np.random.default_rng(7)
+    ramp = np.arange(16, dtype=np.float64).reshape(4, 4)
+    return [
+        ("input 1 (the 4x4 ramp 0..15)", ramp),
+        ("input 2 (6x6, negative values)", rng.normal(size=(6, 6)).round(2) - 3.0),
+        ("input 3 (5x7, sides not multiples of the window)", rng.integers(0, 256, (5, 7)).astype(np.float64)),
+    ]
+
+
+def _check_pool(fn: Callable[..., Any], kind: str, size: int, stride: int | None, quiet: bool) -> Feedback:
+    label = f"{kind} pooling ({size}x{size}{'' if stride is None else f', stride {stride}'})"
+    if _unanswered(fn):
+        return _done(False, f"{label}: {_FILL_IN}", quiet)
+    step = size if stride is None else stride
+    other = "average" if kind == "max" else "max"
+    for on, x in _pool_inputs():
+        args = (x.copy(), size) if stride is None else (x.copy(), size, stride)
+        got, err = _call(fn, *args)
+        if err:
+            return _done(False, f"{label} on {on}: {err}", quiet)
+        expected = _pool_reference(x, size, step, kind)
+        alternatives = {
+            f"this is {other} pooling; {kind} pooling takes the {'largest value' if kind == 'max' else 'mean'} of each window":
+                _pool_reference(x, size, step, other),
+        }
+        if stride is not None and stride != size:
+            alternatives["these are non-overlapping windows: the stride was ignored"] = _pool_reference(x, size, size, kind)
+        hint = _compare_arrays(got, expected, f"fn(x, {', '.join(map(str, args[1:]))})", f"on {on}",
+                               alternatives=alternatives)
+        if hint:
+            if "shape" in hint and stride is None:
+                hint += " A pooled side is (input side) // size: windows that run off the edge are dropped."
+            elif "shape" in hint:
+                hint += " A pooled side is (input side - size) // stride + 1."
+            return _done(False, hint, quiet)
+    return _done(True, f"{label} matches the reference on {len(_pool_inputs())} test inputs.", quiet)
+
+
+def check_max_pool(fn: Callable[..., Any], size: int = 2, stride: int | None = None, quiet: bool = False) -> Feedback:
+    """Check a max-pooling function ``fn(x, size)`` (or ``fn(x, size, stride)`` when ``stride`` is given).
+
+    ``x`` is a 2D NumPy array; the answer must be the maximum of every ``size x size`` window
+    (windows ``stride`` pixels apart, default ``size``; windows running off the edge dropped),
+    as ``keras.layers.MaxPooling2D`` computes it.
+    """
+    return _check_pool(fn, "max", size, stride, quiet)
+
+
+def check_average_pool(fn: Callable[..., Any], size: int = 2, stride: int | None = None,
+                       quiet: bool = False) -> Feedback:
+    """Check an average-pooling function ``fn(x, size)`` (or ``fn(x, size, stride)``): the article's
+    f(x) = 1/(w·h) ΣΣ x(i, j) over every window, as ``keras.layers.AveragePooling2D`` computes it."""
+    return _check_pool(fn, "average", size, stride, quiet)
+
+
+# ---------------------------------------------------------------- CT: Hounsfield units and windows
+def check_window(fn: Callable[..., Any], quiet: bool = False) -> Feedback:
+    """Check a CT window function ``fn(hu, center, width)`` → grey levels in [0, 1].
+
+    Reference: grey = clip((HU − (center − width/2)) / width, 0, 1).
+    """
+    if _unanswered(fn):
+        return _done(False, f"window: {_FILL_IN}", quiet)
+    hu = np.array([[-1000.0, -160.0, 0.0], [40.0, 120.0, 240.0], [400.0, 1000.0, 3000.0]])
+    cases = [("a soft-tissue window (center 40, width 400)", 40.0, 400.0),
+             ("a brain window (center 40, width 80)", 40.0, 80.0),
+             ("a lung window (center -600, width 1500)", -600.0, 1500.0)]
+    for on, c, w in cases:
+        got, err = _call(fn, hu.copy(), c, w)
+        if err:
+            return _done(False, f"window with {on}: {err}", quiet)
+        expected = np.clip((hu - (c - w / 2)) / w, 0.0, 1.0)
+        hint = _compare_arrays(got, expected, f"fn(hu, {c:g}, {w:g})", f"with {on} on HU {hu.ravel().tolist()}",
+                               alternatives={
+                                   "values outside [0, 1]: clip below the window to 0 (black) and above it to 1 (white)":
+                                       (hu - (c - w / 2)) / w,
+                                   "the window must start at center - width/2, not at the centre":
+                                       np.clip((hu - c) / w, 0.0, 1.0),
+                                   "grey levels run 0..255 here; the course uses 0..1": expected * 255,
+                               })
+        if hint:
+            return _done(False, hint, quiet)
+    return _done(True, f"the window function matches on {len(cases)} windows (soft tissue, brain, lung).", quiet)
+
+
+def check_hounsfield(fn: Callable[..., Any], quiet: bool = False) -> Feedback:
+    """Check ``fn(stored_values, slope, intercept)`` → Hounsfield units = stored × slope + intercept.
+
+    The stored values are unsigned 16-bit integers, as in a DICOM file; the answer must not wrap
+    around (compute in floating point).
+    """
+    if _unanswered(fn):
+        return _done(False, f"Hounsfield units: {_FILL_IN}", quiet)
+    stored = np.array([[0, 24, 1024], [1064, 2048, 4095]], dtype=np.uint16)
+    cases = [("slope 1, intercept -1024", 1.0, -1024.0), ("slope 0.5, intercept -1000", 0.5, -1000.0),
+             ("integer slope 1, intercept -1024", 1, -1024)]
+    for on, slope, intercept in cases:
+        got, err = _call(fn, stored.copy(), slope, intercept)
+        if err:
+            if "out of bounds" in err or "overflow" in err.lower():
+                err += ". Convert the stored values to float first (e.g. .astype(np.float32))."
+            return _done(False, f"Hounsfield units with {on}: {err}", quiet)
+        expected = stored.astype(np.float64) * slope + intercept
+        wrapped = (stored.astype(np.int64) * int(slope) + int(intercept)) % 65536 if float(slope).is_integer() else None
+        alternatives = {
+            "the intercept is missing": stored * float(slope),
+            "slope and intercept are swapped": stored.astype(np.float64) * intercept + slope,
+        }
+        if wrapped is not None:
+            alternatives["values wrapped around (uint16 arithmetic): convert to float before scaling"] = \
+                wrapped.astype(np.float64)
+        hint = _compare_arrays(got, expected, f"fn(stored, {slope}, {intercept})",
+                               f"with {on} on stored values {stored.ravel().tolist()}", alternatives=alternatives)
+        if hint:
+            return _done(False, hint, quiet)
+    return _done(True, f"Hounsfield conversion matches on {len(cases)} slope/intercept pairs (air is -1000, water 0).",
+                 quiet)
+
+
+# ---------------------------------------------------------------- binary evaluation
+def _positives(y_true: Any, y_pred: Any, pos_label: int) -> tuple[np.ndarray, np.ndarray]:
+    t, p = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    if t.shape != p.shape:
+        raise ValueError(f"y_true and y_pred differ in length: {t.size} vs {p.size}.")
+    return t == pos_label, p == pos_label
+
+
+def _unpack(answer: Any, keys: tuple[str, ...]) -> tuple[list[Any] | None, str | None]:
+    """An answer given as a tuple/list in the order ``keys``, or as a dict with those keys."""
+    if isinstance(answer, dict):
+        missing = [k for k in keys if k not in answer]
+        if missing:
+            return None, f"your dict lacks the keys {missing}; give {', '.join(keys)}."
+        return [answer[k] for k in keys], None
+    if isinstance(answer, (tuple, list)) and len(answer) == len(keys):
+        return list(answer), None
+    return None, f"give ({', '.join(keys)}) as a tuple, in this order, or a dict with these keys; got {answer!r:.80}."
+
+
+def _number(value: Any) -> float | None:
+    try:
+        out = float(np.asarray(value).item()) if np.size(value) == 1 else None
+    except (TypeError, ValueError):
+        return None
+    return out
+
+
+def check_confusion_counts(counts: Any, y_true: Any, y_pred: Any, pos_label: int = 1, quiet: bool = False) -> Feedback:
+    """Check ``counts = (tp, fp, fn, tn)`` (or a dict with these keys) for labels ``y_true`` and predictions ``y_pred``.
+
+    ``pos_label`` is the label of the disease (positive) class; mind BreastMNIST and the Wisconsin set (0 = malignant).
+    """
+    keys = ("tp", "fp", "fn", "tn")
+    if _unanswered(counts):
+        return _done(False, f"confusion counts: {_FILL_IN}", quiet)
+    values, err = _unpack(counts, keys)
+    if err:
+        return _done(False, f"confusion counts: {err}", quiet)
+    pos, pred = _positives(y_true, y_pred, pos_label)
+    ref = {"tp": int((pos & pred).sum()), "fp": int((~pos & pred).sum()),
+           "fn": int((pos & ~pred).sum()), "tn": int((~pos & ~pred).sum())}
+    got = dict(zip(keys, (_number(v) for v in values)))
+    if any(v is None for v in got.values()):
+        return _done(False, f"confusion counts: each count must be one number; got {values!r:.80}.", quiet)
+    if all(got[k] == ref[k] for k in keys):
+        return _done(True, f"tp, fp, fn, tn are right for the {pos.size} cases (positive label {pos_label}).", quiet)
+    if [got[k] for k in keys] == [ref[k] for k in ("tn", "fn", "fp", "tp")]:
+        return _done(False, f"your counts treat label {pos_label} as the negative class; positive = label {pos_label} "
+                            "(the disease).", quiet)
+    if sum(got.values()) != pos.size:
+        return _done(False, f"your four counts add up to {sum(got.values()):g}, but there are {pos.size} cases: "
+                            "every case is exactly one of tp, fp, fn, tn.", quiet)
+    wrong = [k for k in keys if got[k] != ref[k]]
+    if set(wrong) == {"fp", "fn"} and got["fp"] == ref["fn"]:
+        return _done(False, "fp and fn are swapped: a false positive is predicted positive but truly negative.", quiet)
+    k = wrong[0]
+    return _done(False, f"{k} should be {ref[k]}, you have {got[k]:g} (positives in y_true: {int(pos.sum())}, "
+                        f"predicted positive: {int(pred.sum())}).", quiet)
+
+
+def check_sensitivity_specificity(answer: Any, y_true: Any, y_pred: Any, pos_label: int = 1, atol: float = 5e-3,
+                                  quiet: bool = False) -> Feedback:
+    """Check ``answer = (sensitivity, specificity)`` (or a dict) against labels and predictions.
+
+    Sensitivity = TP / (TP + FN), the fraction of the sick that are flagged; specificity = TN / (TN + FP).
+    """
+    if _unanswered(answer):
+        return _done(False, f"sensitivity and specificity: {_FILL_IN}", quiet)
+    values, err = _unpack(answer, ("sensitivity", "specificity"))
+    if err:
+        return _done(False, f"sensitivity and specificity: {err}", quiet)
+    sens, spec = (_number(v) for v in values)
+    if sens is None or spec is None:
+        return _done(False, f"sensitivity and specificity must be numbers; got {values!r:.80}.", quiet)
+    pos, pred = _positives(y_true, y_pred, pos_label)
+    tp, fn = int((pos & pred).sum()), int((pos & ~pred).sum())
+    tn, fp = int((~pos & ~pred).sum()), int((~pos & pred).sum())
+    ref_sens, ref_spec = tp / max(tp + fn, 1), tn / max(tn + fp, 1)
+    if sens > 1 or spec > 1:
+        return _done(False, "rates are fractions between 0 and 1, not percentages or counts.", quiet)
+    close = lambda a, b: abs(a - b) <= atol  # noqa: E731
+    if close(sens, ref_sens) and close(spec, ref_spec):
+        return _done(True, f"sensitivity and specificity are right (tp={tp}, fn={fn}, tn={tn}, fp={fp}).", quiet)
+    if close(sens, ref_spec) and close(spec, ref_sens):
+        return _done(False, "sensitivity and specificity are swapped: sensitivity is about the sick (positives).", quiet)
+    ppv = tp / max(tp + fp, 1)
+    if close(sens, ppv) and not close(ppv, ref_sens):
+        return _done(False, "your sensitivity is the precision (PPV), TP / (TP + FP); sensitivity divides by all "
+                            "truly positive cases, TP + FN.", quiet)
+    which = "sensitivity" if not close(sens, ref_sens) else "specificity"
+    got = sens if which == "sensitivity" else spec
+    return _done(False, f"{which} is off: you have {got:.3f}. Count from tp={tp}, fn={fn}, tn={tn}, fp={fp}.", quiet)
+
+
+def check_ppv(ppv: Any, sensitivity: float, specificity: float, prevalence: float, atol: float = 5e-3,
+              quiet: bool = False) -> Feedback:
+    """Check a positive predictive value computed from sensitivity, specificity and prevalence (Bayes' rule)."""
+    if _unanswered(ppv):
+        return _done(False, f"PPV: {_FILL_IN}", quiet)
+    got = _number(ppv)
+    if got is None:
+        return _done(False, f"PPV must be one number; got {ppv!r:.80}.", quiet)
+    tp = sensitivity * prevalence
+    fp = (1 - specificity) * (1 - prevalence)
+    ref = tp / (tp + fp) if tp + fp else float("nan")
+    if math.isclose(got, ref, abs_tol=atol):
+        return _done(True, f"PPV {got:.3f} at prevalence {prevalence:g}.", quiet)
+    if math.isclose(got, sensitivity, abs_tol=atol):
+        return _done(False, "that is the sensitivity; PPV asks: of all alarms, how many are real?", quiet)
+    if got > 1:
+        return _done(False, "PPV is a fraction between 0 and 1.", quiet)
+    return _done(False, f"PPV {got:.3f} is {'too high' if got > ref else 'too low'} at prevalence {prevalence:g}: "
+                        "real alarms = sensitivity x prevalence; false alarms = (1 - specificity) x (1 - prevalence).",
+                 quiet)
+
+
+def check_threshold(threshold: Any, y_true: Any, y_score: Any, min_sensitivity: float = 0.95, pos_label: int = 1,
+                    quiet: bool = False) -> Feedback:
+    """Check a threshold that keeps sensitivity ≥ ``min_sensitivity`` with the best specificity possible.
+
+    A case is flagged when ``score >= threshold``. Any threshold that flags the same cases as the
+    best one is correct.
+    """
+    if _unanswered(threshold):
+        return _done(False, f"threshold: {_FILL_IN}", quiet)
+    t = _number(threshold)
+    if t is None or math.isnan(t):
+        return _done(False, f"the threshold must be one number; got {threshold!r:.80}.", quiet)
+    pos = np.asarray(y_true).ravel() == pos_label
+    score = np.asarray(y_score, dtype=np.float64).ravel()
+    if score.shape != pos.shape:
+        raise ValueError(f"y_true and y_score differ in length: {pos.size} vs {score.size}.")
+    if not pos.any() or pos.all():
+        raise ValueError(f"y_true needs both classes (positive label {pos_label}) to check a threshold.")
+
+    def rates(th: float) -> tuple[float, float]:
+        flag = score >= th
+        return float(flag[pos].mean()), float((~flag[~pos]).mean())
+
+    sens, spec = rates(t)
+    # best: the highest threshold among the scores of positives that still meets the target
+    candidates = np.unique(score[pos])[::-1]
+    best = next(c for c in candidates if rates(c)[0] >= min_sensitivity - 1e-12)
+    best_sens, best_spec = rates(best)
+    if sens < min_sensitivity - 1e-12:
+        return _done(False, f"at threshold {t:.3g} sensitivity is {sens:.3f}, below the target {min_sensitivity}: "
+                            "lower the threshold.", quiet)
+    if spec + 1e-12 < best_spec:
+        return _done(False, f"sensitivity {sens:.3f} meets the target, but specificity is {spec:.3f}; a higher "
+                            f"threshold keeps the sensitivity and reaches specificity {best_spec:.3f}.", quiet)
+    return _done(True, f"threshold {t:.3g}: sensitivity {sens:.3f} (target {min_sensitivity}), "
+                       f"specificity {spec:.3f}, the best possible.", quiet)
+
+
+# ---------------------------------------------------------------- shapes and parameter counts
+def _shape_of(thing: Any) -> tuple[Any, ...] | None:
+    """Output shape of a Keras model/layer, the shape of an array/tensor, or a shape given as a tuple/list."""
+    for attr in ("output_shape", "shape"):
+        try:
+            shape = getattr(thing, attr)
+        except (AttributeError, ValueError, RuntimeError):  # an unbuilt Keras model raises on output_shape
+            continue
+        if shape is not None and not callable(shape):
+            thing = shape
+            break
+    if isinstance(thing, list) and thing and isinstance(thing[0], (tuple, list)):
+        return None  # several outputs
+    try:
+        return tuple(None if d is None else int(d) for d in thing)
+    except (TypeError, ValueError):
+        return None
+
+
+def check_output_shape(model_or_shape: Any, expected: tuple[int | None, ...], quiet: bool = False) -> Feedback:
+    """Check the output shape of a Keras model or layer (``.output_shape``), of an array (``.shape``), or a shape.
+
+    ``expected`` may include the batch axis (``None``) or leave it out.
+    """
+    if _unanswered(model_or_shape):
+        return _done(False, f"output shape: {_FILL_IN}", quiet)
+    got = _shape_of(model_or_shape)
+    if got is None:
+        return _done(False, f"cannot read a shape from {type(model_or_shape).__name__}; pass a Keras model, an array "
+                            "or a tuple.", quiet)
+    exp = tuple(expected)
+    # compare without the batch axis when one side has it and the other does not
+    if len(got) == len(exp) + 1:
+        got_cmp, exp_cmp = got[1:], exp
+    elif len(exp) == len(got) + 1 and exp[0] is None:
+        got_cmp, exp_cmp = got, exp[1:]
+    else:
+        got_cmp, exp_cmp = got, exp
+    if len(got_cmp) != len(exp_cmp):
+        return _done(False, f"the shape {got} has {len(got)} axes; expected {len(exp)} axes like {exp}.", quiet)
+    diff = [i for i, (g, e) in enumerate(zip(got_cmp, exp_cmp)) if e is not None and g != e]
+    if not diff:
+        return _done(True, f"output shape {got}.", quiet)
+    i = diff[0] + (len(got) - len(got_cmp))
+    return _done(False, f"output shape {got}: axis {i} is {got[i]}, expected {exp_cmp[diff[0]]} (expected shape "
+                        f"{exp}; None = any size).", quiet)
+
+
+def _article_cnn_counts(input_shape: tuple[int, int, int], n_classes: int) -> dict[str, int]:
+    h, w, c = input_shape
+    side_h, side_w = ((h - 2) // 2 - 2) // 2 - 2, ((w - 2) // 2 - 2) // 2 - 2
+    conv = [(3 * 3 * c * 32, 32), (3 * 3 * 32 * 64, 64), (3 * 3 * 64 * 64, 64)]
+    dense = [(side_h * side_w * 64 * 64, 64), (64 * n_classes, n_classes)]
+    weights = sum(a for a, _ in conv + dense)
+    biases = sum(b for _, b in conv + dense)
+    return {"total": weights + biases, "weights": weights, "flatten": side_h * side_w * 64}
+
+
+def check_article_cnn_params(answer: Any, input_shape: tuple[int, int, int] = (28, 28, 1), n_classes: int = 2,
+                             quiet: bool = False) -> Feedback:
+    """Check a hand count of the parameters of the article's CNN (``helpers.models.article_cnn``).
+
+    Computed analytically (no TensorFlow); tests check it equals Keras' ``count_params()``.
+    """
+    if _unanswered(answer):
+        return _done(False, f"parameter count: {_FILL_IN}", quiet)
+    got = _number(answer)
+    if got is None:
+        return _done(False, f"the parameter count must be one number; got {answer!r:.80}.", quiet)
+    ref = _article_cnn_counts(tuple(input_shape), n_classes)
+    shape = "x".join(map(str, input_shape))
+    if got == ref["total"]:
+        return _done(True, f"{int(got):,} parameters for {shape} inputs and {n_classes} classes.", quiet)
+    if got == ref["weights"]:
+        return _done(False, "you counted the weights but left out the biases: one per filter of each convolution "
+                            "and one per unit of each dense layer.", quiet)
+    return _done(False, f"{got:,.0f} is {'more' if got > ref['total'] else 'less'} than the right count for {shape} "
+                        "inputs. Check the side after each layer (3x3 'valid' convolution: -2; pooling: halve, round "
+                        "down), the Flatten size (side x side x 64) and the biases.", quiet)
+
+
+# ---------------------------------------------------------------- stubs for the student copies
+STUBS: dict[str, str] = {
+    "check_max_pool": (
+        "from helpers.checks import check_max_pool\n\n\n"
+        "def max_pool(x, size=2):\n"
+        "    # TODO: your answer: the largest value of every size x size window of the 2D array x\n"
+        "    ...\n\n\n"
+        "check_max_pool(max_pool)"
+    ),
+    "check_average_pool": (
+        "from helpers.checks import check_average_pool\n\n\n"
+        "def average_pool(x, size=2):\n"
+        "    # TODO: your answer: the mean of every size x size window of the 2D array x\n"
+        "    ...\n\n\n"
+        "check_average_pool(average_pool)"
+    ),
+    "check_window": (
+        "from helpers.checks import check_window\n\n\n"
+        "def window(hu, center, width):\n"
+        "    # TODO: your answer: grey levels in [0, 1] for the window (center, width)\n"
+        "    ...\n\n\n"
+        "check_window(window)"
+    ),
+    "check_hounsfield": (
+        "from helpers.checks import check_hounsfield\n\n\n"
+        "def to_hounsfield(stored, slope, intercept):\n"
+        "    # TODO: your answer: Hounsfield units from the stored pixel values\n"
+        "    ...\n\n\n"
+        "check_hounsfield(to_hounsfield)"
+    ),
+    "check_article_cnn_params": (
+        "from helpers.checks import check_article_cnn_params\n\n"
+        "# TODO: your answer\n"
+        "answer = ...\n"
+        "check_article_cnn_params(answer)"
+    ),
+}
+
+
+def stub_for(check: str) -> str:
+    """The code of a student stub cell for a solution cell whose metadata says ``"check": check``.
+
+    ``check`` is a checker's name (its stub from :data:`STUBS`, or ``answer = ...`` then
+    ``check_xxx(answer)``), or a full call such as ``"check_threshold(answer, y_val, p_val, 0.95)"``.
+    Raises ``ValueError`` when it does not name a checker of this module.
+    """
+    call = check.strip()
+    name = call.split("(", 1)[0].strip()
+    if name not in __all__ or not name.startswith("check_"):
+        known = ", ".join(n for n in __all__ if n.startswith("check_"))
+        raise ValueError(f"{check!r} does not name a checker in helpers.checks; known: {known}.")
+    if call == name and name in STUBS:
+        return STUBS[name]
+    if call == name:
+        call = f"{name}(answer)"
+    if re.search(r"\banswer\b", call):
+        return f"from helpers.checks import {name}\n\n# TODO: your answer\nanswer = ...\n{call}"
+    return f"from helpers.checks import {name}\n\n# TODO: your answer (define what the check below uses)\n\n{call}"

@@ -1,0 +1,216 @@
+"""Checkers: right answers pass, wrong ones get a specific hint, broken ones get words, never a traceback."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import checks
+
+
+# ---------------------------------------------------------------- answers a learner might write
+def max_pool(x, size=2):
+    rows, cols = x.shape[0] // size, x.shape[1] // size
+    return x[:rows * size, :cols * size].reshape(rows, size, cols, size).max(axis=(1, 3))
+
+
+def average_pool(x, size=2):
+    rows, cols = x.shape[0] // size, x.shape[1] // size
+    return x[:rows * size, :cols * size].reshape(rows, size, cols, size).mean(axis=(1, 3))
+
+
+def strided_pool(x, size=3, stride=1):
+    rows, cols = (x.shape[0] - size) // stride + 1, (x.shape[1] - size) // stride + 1
+    out = np.empty((rows, cols))
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = x[r * stride:r * stride + size, c * stride:c * stride + size].max()
+    return out
+
+
+def loop_pool_max_from_zero(x, size=2):
+    """A classic bug: the running maximum starts at 0, wrong for negative images."""
+    out = np.zeros((x.shape[0] // size, x.shape[1] // size))
+    for r in range(out.shape[0]):
+        for c in range(out.shape[1]):
+            best = 0.0
+            for v in x[r * size:(r + 1) * size, c * size:(c + 1) * size].ravel():
+                best = max(best, v)
+            out[r, c] = best
+    return out
+
+
+def check(fn, *args, **kwargs):
+    return fn(*args, quiet=True, **kwargs)
+
+
+# ---------------------------------------------------------------- pooling
+def test_pool_right_answers():
+    assert check(checks.check_max_pool, max_pool)
+    assert check(checks.check_average_pool, average_pool)
+    assert check(checks.check_max_pool, max_pool, size=3)
+    assert check(checks.check_max_pool, strided_pool, size=3, stride=1)
+    assert check(checks.check_max_pool, lambda x, s: max_pool(x, s).tolist())      # a list is fine too
+
+
+def test_pool_wrong_answers_get_specific_hints():
+    fb = check(checks.check_max_pool, average_pool)
+    assert not fb and "this is average pooling" in fb.message and "input 1" in fb.message
+    fb = check(checks.check_average_pool, max_pool)
+    assert not fb and "this is max pooling" in fb.message
+    fb = check(checks.check_max_pool, loop_pool_max_from_zero)
+    assert not fb and "input 2 (6x6, negative values)" in fb.message and "expected" in fb.message
+    fb = check(checks.check_max_pool, lambda x, size, stride: max_pool(x, size), size=3, stride=1)
+    assert not fb and "(2, 2)" in fb.message and "stride" in fb.message
+
+
+def test_pool_broken_answers_are_reported_not_raised(capsys):
+    fb = checks.check_max_pool(lambda x, size: x[0, 0] + undefined_name)  # noqa: F821
+    out = capsys.readouterr().out
+    assert not fb and out.startswith("not yet:") and "NameError" in out and "undefined_name" in out
+    fb = check(checks.check_max_pool, lambda x, size: np.zeros((3, 3)))
+    assert "shape (3, 3)" in fb.message and "expected (2, 2)" in fb.message and "// size" in fb.message
+    fb = check(checks.check_max_pool, lambda x, size: None)
+    assert "forget `return`" in fb.message
+    fb = check(checks.check_max_pool, lambda x, size: "nonsense")
+    assert "not an array" in fb.message
+    fb = check(checks.check_max_pool, 42)
+    assert "expected a function" in fb.message
+    fb = check(checks.check_max_pool, ...)
+    assert "replace the `...`" in fb.message
+    fb = check(checks.check_max_pool, lambda x: x)                                  # wrong signature
+    assert "TypeError" in fb.message
+
+
+def test_pool_reference_equals_keras():
+    keras = pytest.importorskip("keras")
+    for _, x in checks._pool_inputs():
+        for size, stride in [(2, 2), (3, 1), (2, 1)]:
+            x4 = x.astype("float32")[None, :, :, None]
+            for kind, layer in [("max", keras.layers.MaxPooling2D), ("average", keras.layers.AveragePooling2D)]:
+                ref = np.asarray(layer(size, strides=stride)(x4))[0, :, :, 0]
+                np.testing.assert_allclose(checks._pool_reference(x, size, stride, kind), ref, rtol=1e-5, atol=1e-4)
+
+
+# ---------------------------------------------------------------- CT
+def test_window():
+    from helpers import imaging
+
+    assert check(checks.check_window, imaging.window)
+    fb = check(checks.check_window, lambda hu, c, w: (hu - (c - w / 2)) / w)
+    assert not fb and "clip" in fb.message and "soft-tissue" in fb.message
+    fb = check(checks.check_window, lambda hu, c, w: np.clip((hu - c) / w, 0, 1))
+    assert not fb and "center - width/2" in fb.message
+    fb = check(checks.check_window, lambda hu, c, w: 255 * imaging.window(hu, c, w))
+    assert "0..255" in fb.message
+    assert "ValueError" in check(checks.check_window, lambda hu, c, w: int("x")).message
+
+
+def test_hounsfield():
+    assert check(checks.check_hounsfield, lambda s, m, b: s.astype(np.float32) * m + b)
+    fb = check(checks.check_hounsfield, lambda s, m, b: s * m + b)          # uint16 + int overflows in NumPy 2
+    assert not fb and "float" in fb.message and "integer slope" in fb.message
+    fb = check(checks.check_hounsfield, lambda s, m, b: s * np.uint16(m) + np.uint16(b % 65536))
+    assert not fb and "wrapped around" in fb.message
+    assert "intercept is missing" in check(checks.check_hounsfield, lambda s, m, b: s * float(m)).message
+    assert "swapped" in check(checks.check_hounsfield, lambda s, m, b: s * float(b) + m).message
+
+
+# ---------------------------------------------------------------- evaluation
+Y_TRUE = np.array([1, 1, 1, 0, 0, 0, 0, 1, 0, 0])
+Y_PRED = np.array([1, 0, 1, 0, 1, 0, 0, 1, 0, 1])   # tp 3, fn 1, fp 2, tn 4
+
+
+def test_confusion_counts():
+    assert check(checks.check_confusion_counts, (3, 2, 1, 4), Y_TRUE, Y_PRED)
+    assert check(checks.check_confusion_counts, {"tp": 3, "fp": 2, "fn": 1, "tn": 4}, Y_TRUE, Y_PRED)
+    assert check(checks.check_confusion_counts, (np.int64(3), 2, 1, 4), Y_TRUE, Y_PRED)
+    assert "swapped" in check(checks.check_confusion_counts, (3, 1, 2, 4), Y_TRUE, Y_PRED).message
+    assert "negative class" in check(checks.check_confusion_counts, (4, 1, 2, 3), Y_TRUE, Y_PRED).message
+    assert "add up to 9" in check(checks.check_confusion_counts, (3, 2, 1, 3), Y_TRUE, Y_PRED).message
+    assert "tuple" in check(checks.check_confusion_counts, 3, Y_TRUE, Y_PRED).message
+    assert "lacks the keys" in check(checks.check_confusion_counts, {"tp": 3}, Y_TRUE, Y_PRED).message
+    assert check(checks.check_confusion_counts, (4, 1, 2, 3), Y_TRUE, Y_PRED, pos_label=0)   # label 0 = disease
+
+
+def test_sensitivity_specificity():
+    assert check(checks.check_sensitivity_specificity, (0.75, 4 / 6), Y_TRUE, Y_PRED)
+    assert "swapped" in check(checks.check_sensitivity_specificity, (4 / 6, 0.75), Y_TRUE, Y_PRED).message
+    assert "precision" in check(checks.check_sensitivity_specificity, (0.6, 4 / 6), Y_TRUE, Y_PRED).message
+    assert "fractions" in check(checks.check_sensitivity_specificity, (75, 66.7), Y_TRUE, Y_PRED).message
+    fb = check(checks.check_sensitivity_specificity, (0.75, 0.5), Y_TRUE, Y_PRED)
+    assert not fb and "specificity is off" in fb.message
+
+
+def test_ppv():
+    sens, spec, prev = 0.9, 0.8, 0.01
+    ref = sens * prev / (sens * prev + (1 - spec) * (1 - prev))
+    assert check(checks.check_ppv, ref, sens, spec, prev)
+    assert "sensitivity" in check(checks.check_ppv, 0.9, sens, spec, prev).message
+    assert "too high" in check(checks.check_ppv, 0.5, sens, spec, prev).message
+
+
+def test_threshold():
+    scores = np.array([0.9, 0.2, 0.8, 0.1, 0.7, 0.3, 0.05, 0.6, 0.15, 0.25])
+    assert check(checks.check_threshold, 0.2, Y_TRUE, scores, min_sensitivity=0.95)
+    assert check(checks.check_threshold, 0.18, Y_TRUE, scores, min_sensitivity=0.95)   # flags the same cases
+    fb = check(checks.check_threshold, 0.5, Y_TRUE, scores, min_sensitivity=0.95)
+    assert not fb and "lower the threshold" in fb.message
+    fb = check(checks.check_threshold, 0.1, Y_TRUE, scores, min_sensitivity=0.95)
+    assert not fb and "higher" in fb.message
+    assert "one number" in check(checks.check_threshold, [0.1, 0.2], Y_TRUE, scores).message
+
+
+# ---------------------------------------------------------------- shapes and parameter counts
+def test_output_shape():
+    assert check(checks.check_output_shape, (None, 3, 3, 64), (3, 3, 64))
+    assert check(checks.check_output_shape, np.zeros((8, 2)), (None, 2))
+    fb = check(checks.check_output_shape, (None, 5, 5, 64), (None, 3, 3, 64))
+    assert not fb and "axis 1 is 5, expected 3" in fb.message
+    assert "axes" in check(checks.check_output_shape, (None, 576), (3, 3, 64)).message
+    assert "cannot read a shape" in check(checks.check_output_shape, object(), (2,)).message
+
+
+def test_output_shape_and_param_count_of_a_keras_model():
+    pytest.importorskip("keras")
+    from helpers import models
+
+    for shape, n in [((28, 28, 1), 2), ((32, 32, 3), 10), ((64, 64, 1), 2)]:
+        model = models.article_cnn(shape, n, compile=False)
+        assert check(checks.check_output_shape, model, (None, n))
+        assert check(checks.check_article_cnn_params, model.count_params(), shape, n)
+    assert not check(checks.check_output_shape, model, (None, 3))
+    fb = check(checks.check_article_cnn_params, 92802 - 234)
+    assert not fb and "biases" in fb.message and "92802" not in fb.message.replace(",", "")
+    fb = check(checks.check_article_cnn_params, 122570)          # the 32x32x3 count, for 28x28x1
+    assert not fb and "more than" in fb.message
+
+
+# ---------------------------------------------------------------- the module itself
+def test_feedback_is_printed_once_and_shows_nothing_more_in_a_notebook(capsys):
+    fb = checks.check_max_pool(max_pool)
+    assert capsys.readouterr().out.strip() == fb.message and fb.message.startswith("correct:")
+    assert fb._ipython_display_() is None and bool(fb) is True and str(fb) == fb.message
+
+
+def test_no_checker_reveals_its_reference_in_the_stubs():
+    for name, stub in checks.STUBS.items():
+        assert f"{name}(" in stub and "TODO" in stub
+        namespace: dict = {}
+        exec(compile(stub.replace(f"\n{name}(", f"\n_fb = {name}("), name, "exec"), namespace)
+        assert not namespace["_fb"]                    # an unedited stub is "not yet", not an error
+
+
+def test_stub_for():
+    assert checks.stub_for("check_max_pool") == checks.STUBS["check_max_pool"]
+    assert checks.stub_for("check_ppv").endswith("answer = ...\ncheck_ppv(answer)")
+    assert "answer = ..." not in checks.stub_for("check_max_pool(pool_strided, 3, 1)")
+    with pytest.raises(ValueError, match="known"):
+        checks.stub_for("print")
+
+
+def test_tensorflow_not_imported_at_module_level():
+    import subprocess
+    import sys
+
+    code = "import sys, helpers.checks; print('tensorflow' in sys.modules or 'keras' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
