@@ -49,9 +49,12 @@ def run(cmd: list[str], **kw) -> None:
 
 
 def lab() -> None:
-    """Open JupyterLab on the notebooks folder. Jupyter makes a secret token and prints the URL with it."""
+    """Open JupyterLab on the notebooks folder. Jupyter makes a secret token and prints the URL with it.
+
+    The server's root is the repository (so links to docs/ and the student/ copies work); the page opens on notebooks/.
+    """
     extra = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-    run([str(PY), "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}", *extra])
+    run([str(PY), "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT}", "--LabApp.default_url=/lab/tree/notebooks", *extra])
 
 
 def execute_all() -> None:

@@ -539,7 +539,7 @@ print(pd.DataFrame(rows).round(3).to_string(index=False) if rows else "No real M
 # Compute it by hand (mind the image side after each layer: 3 × 3 "valid" convolutions remove 2 pixels,
 # pooling halves and rounds down), then check with `count_params()`.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} check="check_article_cnn_params"
 side = ((28 - 2) // 2 - 2) // 2 - 2          # 26 -> 13 -> 11 -> 5 -> 3
 total = conv_params(3, 1, 32) + conv_params(3, 32, 64) + conv_params(3, 64, 64) + dense_params(side * side * 64, 64) + dense_params(64, 2)
 print(f"last feature map {side}x{side}x64; by hand {total:,}; Keras {models.article_cnn((28, 28, 1), 2, compile=False).count_params():,}")
@@ -548,7 +548,7 @@ print(f"last feature map {side}x{side}x64; by hand {total:,}; Keras {models.arti
 # **Exercise 2.** Pooling windows may overlap: `MaxPooling2D(pool_size=3, strides=1)`. Change `pool_numpy`
 # so that it takes a stride, and check it against Keras on the CT slice.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} check="check_max_pool(pool_strided, 3, 1)"
 def pool_strided(x, size=3, stride=1, kind="max"):
     """f_avg or f_max over size x size windows whose corners are `stride` pixels apart."""
     rows, cols = (x.shape[0] - size) // stride + 1, (x.shape[1] - size) // stride + 1
