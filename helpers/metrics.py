@@ -1,0 +1,302 @@
+"""Evaluation of binary classifiers the way a clinical reader needs it (notebook 04).
+
+Built on scikit-learn: confusion matrix, ROC AUC, Brier score and calibration curve come
+from ``sklearn.metrics`` / ``sklearn.calibration``; this module adds input checks with clear
+messages, the clinical names (sensitivity, specificity, PPV, NPV), seeded bootstrap
+confidence intervals, PPV versus prevalence, and a threshold figure and slider.
+
+>>> from helpers import metrics
+>>> metrics.clinical_metrics([0, 0, 1, 1], [0, 1, 1, 1])["sensitivity"]
+1.0
+
+``pos_label`` is the label of the *disease* (positive) class everywhere; mind BreastMNIST and
+the Wisconsin breast cancer set, where it is 0 (malignant).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+class MetricInputError(ValueError):
+    """Labels, scores or probabilities that a metric cannot use; the message says what to fix."""
+
+
+# ---------------------------------------------------------------- input checks
+def check_binary(y_true: Any, y_score: Any = None, pos_label: int = 1, probabilities: bool = False,
+                 need_both: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Validate binary labels (and optional scores); return ``(is_positive, scores)``.
+
+    y_true: 1D labels with at most two distinct values, one of them ``pos_label``.
+    y_score: 1D scores of the same length (optional); finite numbers.
+    probabilities: also require every score to lie in [0, 1].
+    need_both: require both classes to be present (ROC AUC, bootstrap need them).
+    Returns the labels as a boolean array (True = positive class) and the scores as float64.
+    """
+    y = np.asarray(y_true)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or len(y) == 0:
+        raise MetricInputError(f"y_true must be a non-empty 1D array of labels; got shape {y.shape}.")
+    classes = np.unique(y)
+    if len(classes) > 2:
+        raise MetricInputError(f"y_true has {len(classes)} classes {classes[:5].tolist()}...; these metrics are "
+                               "for two classes (binarise first, e.g. y == disease_label).")
+    if pos_label not in classes and (need_both or len(classes) == 2):
+        raise MetricInputError(f"pos_label {pos_label!r} is not among the labels {classes.tolist()}; "
+                               "set pos_label to the label of the disease class.")
+    if need_both and len(classes) < 2:
+        raise MetricInputError(f"y_true holds one class only ({classes.tolist()}); sensitivity, specificity and "
+                               "AUC need positive and negative cases. Use a larger or stratified sample.")
+    positive = y == pos_label
+    if y_score is None:
+        return positive, None
+    s = np.asarray(y_score, dtype=np.float64)
+    if s.ndim == 2 and s.shape[1] == 1:
+        s = s[:, 0]
+    if s.ndim != 1:
+        raise MetricInputError(f"scores must be 1D (one per case); got shape {s.shape}. For a softmax output "
+                               "of shape (N, 2) pass probs[:, pos_label].")
+    if len(s) != len(y):
+        raise MetricInputError(f"y_true and scores differ in length: {len(y)} labels vs {len(s)} scores.")
+    if not np.all(np.isfinite(s)):
+        raise MetricInputError(f"scores contain {int(np.sum(~np.isfinite(s)))} NaN or infinite values.")
+    if probabilities and (s.min() < 0 or s.max() > 1):
+        raise MetricInputError(f"probabilities must lie in [0, 1]; got values from {s.min():.3g} to {s.max():.3g}. "
+                               "Pass probabilities (e.g. a sigmoid or softmax output), not logits.")
+    return positive, s
+
+
+def _check_fraction(name: str, value: Any) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float64)
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr > 1):
+        raise MetricInputError(f"{name} must be a fraction in [0, 1]; got {value!r}.")
+    return arr
+
+
+# ---------------------------------------------------------------- confusion-matrix metrics
+def clinical_metrics(y_true: Any, y_pred: Any, pos_label: int = 1) -> dict[str, float]:
+    """Counts and rates of a binary confusion matrix (scikit-learn's), under their clinical names.
+
+    Returns a dict with ``tp, fp, tn, fn``, ``sensitivity`` (= recall), ``specificity``,
+    ``ppv`` (= precision), ``npv``, ``f1``, ``accuracy`` and ``prevalence``. A rate whose
+    denominator is 0 is NaN.
+    """
+    from sklearn.metrics import confusion_matrix
+
+    positive, _ = check_binary(y_true, pos_label=pos_label, need_both=False)
+    pred = np.asarray(y_pred)
+    if pred.shape != positive.shape:
+        raise MetricInputError(f"y_true and y_pred differ in shape: {positive.shape} vs {pred.shape}.")
+    pred_classes = set(np.unique(pred).tolist())
+    true_classes = set(np.unique(np.asarray(y_true).ravel()).tolist())
+    if len(pred_classes | true_classes) > 2:
+        raise MetricInputError(f"y_pred uses labels {sorted(pred_classes)} besides y_true's {sorted(true_classes)}; "
+                               "threshold scores into the same two labels first.")
+    tn, fp, fn, tp = confusion_matrix(positive, pred == pos_label, labels=[False, True]).ravel()
+
+    def ratio(a: float, b: float) -> float:
+        return float(a / b) if b else float("nan")
+
+    sens, ppv = ratio(tp, tp + fn), ratio(tp, tp + fp)
+    return {
+        "tp": int(tp), "fp": int(fp), "tn": int(tn), "fn": int(fn),
+        "sensitivity": sens, "specificity": ratio(tn, tn + fp), "ppv": ppv, "npv": ratio(tn, tn + fn),
+        "f1": ratio(2 * tp, 2 * tp + fp + fn), "accuracy": ratio(tp + tn, tp + tn + fp + fn),
+        "prevalence": ratio(tp + fn, tp + tn + fp + fn),
+    }
+
+
+def ppv_npv_at_prevalence(sensitivity: float, specificity: float, prevalence: Any) -> tuple[np.ndarray, np.ndarray]:
+    """PPV and NPV of a test with given sensitivity and specificity at other prevalences (Bayes' rule).
+
+    PPV = se·p / (se·p + (1−sp)(1−p)),  NPV = sp(1−p) / (sp(1−p) + (1−se)p).
+    """
+    se = _check_fraction("sensitivity", sensitivity)
+    sp = _check_fraction("specificity", specificity)
+    p = _check_fraction("prevalence", prevalence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ppv = se * p / (se * p + (1 - sp) * (1 - p))
+        npv = sp * (1 - p) / (sp * (1 - p) + (1 - se) * p)
+    return ppv, npv
+
+
+# ---------------------------------------------------------------- bootstrap
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with its bootstrap confidence interval (and, for a difference, a p-value)."""
+
+    estimate: float
+    low: float
+    high: float
+    level: float
+    n_boot: int
+    p_value: float | None = None
+
+    def __str__(self) -> str:
+        p = "" if self.p_value is None else f", p ≈ {self.p_value:.3f}"
+        return f"{self.estimate:.3f} ({self.level:.0%} CI {self.low:.3f} to {self.high:.3f}{p})"
+
+
+def _stratified_indices(positive: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """``n_boot`` bootstrap resamples (rows of indices), drawn within each class so both are always present."""
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 100:
+        raise MetricInputError(f"n_boot must be an integer ≥ 100 (1000 is usual); got {n_boot!r}.")
+    rng = np.random.default_rng(seed)
+    pos, neg = np.flatnonzero(positive), np.flatnonzero(~positive)
+    return np.hstack([rng.choice(pos, (n_boot, len(pos))), rng.choice(neg, (n_boot, len(neg)))])
+
+
+def _check_level(level: float) -> None:
+    if not 0 < level < 1:
+        raise MetricInputError(f"level must be between 0 and 1 (e.g. 0.95); got {level!r}.")
+
+
+def bootstrap_auc(y_true: Any, y_score: Any, n_boot: int = 1000, level: float = 0.95, seed: int = 0,
+                  pos_label: int = 1) -> Interval:
+    """ROC AUC with a percentile bootstrap confidence interval.
+
+    Cases are resampled with replacement within each class (a stratified bootstrap, as pROC
+    does), so every resample has both classes and the prevalence of the test set.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    _check_level(level)
+    positive, s = check_binary(y_true, y_score, pos_label=pos_label)
+    boots = np.array([roc_auc_score(positive[i], s[i]) for i in _stratified_indices(positive, n_boot, seed)])
+    lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
+    return Interval(float(roc_auc_score(positive, s)), float(lo), float(hi), level, n_boot)
+
+
+def paired_bootstrap_auc(y_true: Any, score_a: Any, score_b: Any, n_boot: int = 1000, level: float = 0.95,
+                         seed: int = 0, pos_label: int = 1) -> Interval:
+    """AUC(a) − AUC(b) of two models scored on the *same* cases, with a paired bootstrap CI.
+
+    Each resample draws the same cases for both models, so what the cases share cancels out.
+    ``p_value``: two-sided bootstrap p-value of "no difference" (twice the smaller share of
+    resampled differences on either side of 0).
+    """
+    from sklearn.metrics import roc_auc_score
+
+    _check_level(level)
+    positive, a = check_binary(y_true, score_a, pos_label=pos_label)
+    _, b = check_binary(y_true, score_b, pos_label=pos_label)
+    diffs = np.array([roc_auc_score(positive[i], a[i]) - roc_auc_score(positive[i], b[i])
+                      for i in _stratified_indices(positive, n_boot, seed)])
+    lo, hi = np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2])
+    p = min(1.0, 2 * min(np.mean(diffs <= 0), np.mean(diffs >= 0)))
+    est = roc_auc_score(positive, a) - roc_auc_score(positive, b)
+    return Interval(float(est), float(lo), float(hi), level, n_boot, float(p))
+
+
+# ---------------------------------------------------------------- calibration
+def calibration(y_true: Any, prob: Any, n_bins: int = 10, pos_label: int = 1) -> dict[str, Any]:
+    """Reliability-diagram data and Brier score of predicted probabilities of the positive class.
+
+    Returns ``prob_pred`` (mean predicted probability per non-empty bin), ``prob_true`` (observed
+    share of positives there), ``counts`` (cases per bin), ``brier`` (mean squared error of the
+    probabilities) and ``ece`` (expected calibration error: count-weighted mean |prob_true − prob_pred|).
+    """
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import brier_score_loss
+
+    if not isinstance(n_bins, (int, np.integer)) or n_bins < 2:
+        raise MetricInputError(f"n_bins must be an integer ≥ 2; got {n_bins!r}.")
+    positive, p = check_binary(y_true, prob, pos_label=pos_label, probabilities=True)
+    prob_true, prob_pred = calibration_curve(positive, p, n_bins=n_bins, strategy="uniform")
+    edges = np.linspace(0, 1, n_bins + 1)
+    counts = np.bincount(np.clip(np.searchsorted(edges[1:-1], p), 0, n_bins - 1), minlength=n_bins)
+    counts = counts[counts > 0]
+    ece = float(np.sum(counts * np.abs(prob_true - prob_pred)) / counts.sum())
+    return {"prob_pred": prob_pred, "prob_true": prob_true, "counts": counts,
+            "brier": float(brier_score_loss(positive, p)), "ece": ece}
+
+
+# ---------------------------------------------------------------- binned detection rates
+def rate_by_bins(values: Any, hits: Any, edges: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Share of ``hits`` (booleans) among the cases whose ``values`` fall in each bin of ``edges``.
+
+    Bins are ``[edges[k], edges[k+1])``, the last one closed. Returns ``(rates, counts)``;
+    a rate is NaN where its bin is empty.
+    """
+    v, h, e = np.asarray(values, dtype=float), np.asarray(hits, dtype=bool), np.asarray(edges, dtype=float)
+    if v.shape != h.shape or v.ndim != 1:
+        raise MetricInputError(f"values and hits must be 1D and the same length; got {v.shape} and {h.shape}.")
+    if e.ndim != 1 or len(e) < 2 or np.any(np.diff(e) <= 0):
+        raise MetricInputError(f"edges must be at least two increasing numbers; got {e.tolist()}.")
+    k = np.clip(np.searchsorted(e, v, side="right") - 1, 0, len(e) - 2)
+    inside = (v >= e[0]) & (v <= e[-1])
+    counts = np.bincount(k[inside], minlength=len(e) - 1)
+    found = np.bincount(k[inside], weights=h[inside], minlength=len(e) - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return found / counts, counts
+
+
+# ---------------------------------------------------------------- threshold figure and slider
+def threshold_figure(y_true: Any, prob: Any, threshold: float = 0.5, pos_label: int = 1,
+                     label_names: tuple[str, str] = ("negative", "positive"), axes: Any = None):
+    """Scores of both classes with a threshold line, and the confusion matrix at that threshold.
+
+    Left: histograms of the predicted probability for truly negative and truly positive cases,
+    with the threshold. Right: confusion matrix (rows truth, columns prediction); the title gives
+    sensitivity and specificity. Returns ``(fig, axes)``.
+    """
+    import matplotlib.pyplot as plt
+
+    positive, p = check_binary(y_true, prob, pos_label=pos_label, probabilities=True)
+    if not 0 <= threshold <= 1:
+        raise MetricInputError(f"threshold must lie in [0, 1]; got {threshold!r}.")
+    m = clinical_metrics(positive.astype(int), (p >= threshold).astype(int))
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), gridspec_kw={"width_ratios": [1.6, 1]})
+    fig = axes[0].figure
+    bins = np.linspace(0, 1, 41)
+    axes[0].hist(p[~positive], bins=bins, alpha=0.6, label=f"truly {label_names[0]}")
+    axes[0].hist(p[positive], bins=bins, alpha=0.6, label=f"truly {label_names[1]}")
+    axes[0].axvline(threshold, color="black", ls="--", label=f"threshold {threshold:.2f}")
+    axes[0].set_xlabel(f"predicted probability of {label_names[1]}")
+    axes[0].set_ylabel("number of cases")
+    axes[0].set_title("Scores of both classes")
+    axes[0].legend(fontsize=8)
+    cm = np.array([[m["tn"], m["fp"]], [m["fn"], m["tp"]]])
+    axes[1].imshow(cm, cmap="Blues")
+    for i in range(2):
+        for j in range(2):
+            axes[1].text(j, i, f"{['TN', 'FP', 'FN', 'TP'][2 * i + j]}\n{cm[i, j]}", ha="center", va="center",
+                         color="white" if cm[i, j] > cm.max() / 2 else "black")
+    axes[1].set_xticks([0, 1], label_names)
+    axes[1].set_yticks([0, 1], label_names)
+    axes[1].set_xlabel("predicted")
+    axes[1].set_ylabel("true")
+    axes[1].set_title(f"sensitivity {m['sensitivity']:.2f}, specificity {m['specificity']:.2f}", fontsize=10)
+    fig.tight_layout()
+    return fig, axes
+
+
+def threshold_widget(y_true: Any, prob: Any, pos_label: int = 1, label_names: tuple[str, str] = ("negative", "positive"),
+                     value: float = 0.5, step: float = 0.01):
+    """An ipywidgets slider that redraws :func:`threshold_figure` as the threshold moves; display it.
+
+    Returns a ``VBox`` (slider above its output). Checks its inputs at once, not at the first move.
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    check_binary(y_true, prob, pos_label=pos_label, probabilities=True)
+    slider = widgets.FloatSlider(value=value, min=0.0, max=1.0, step=step, description="threshold",
+                                 continuous_update=False, readout_format=".2f")
+    out = widgets.Output()
+
+    def draw(change: Any = None) -> None:
+        with out:
+            out.clear_output(wait=True)
+            fig, _ = threshold_figure(y_true, prob, slider.value, pos_label=pos_label, label_names=label_names)
+            display(fig)
+            plt.close(fig)
+
+    slider.observe(draw, names="value")
+    draw()
+    return widgets.VBox([slider, out])

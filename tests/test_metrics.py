@@ -1,0 +1,155 @@
+"""Unit tests of helpers.metrics: known classifiers (perfect, random, inverted) and bad inputs."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from helpers import metrics
+from helpers.metrics import MetricInputError
+
+RNG = np.random.default_rng(0)
+Y = np.repeat([0, 1], 200)
+PERFECT = np.where(Y == 1, 0.9, 0.1) + RNG.uniform(-0.05, 0.05, Y.size)
+RANDOM = RNG.uniform(0, 1, Y.size)
+INVERTED = 1 - PERFECT
+
+
+def test_import_is_light():
+    import subprocess
+    import sys
+
+    code = "import sys, helpers.metrics; print('tensorflow' in sys.modules, 'sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False"]
+
+
+def test_clinical_metrics_known_counts():
+    y_true = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
+    y_pred = [1, 1, 1, 0, 1, 0, 0, 0, 0, 0]
+    m = metrics.clinical_metrics(y_true, y_pred)
+    assert (m["tp"], m["fn"], m["fp"], m["tn"]) == (3, 1, 1, 5)
+    assert m["sensitivity"] == pytest.approx(0.75)
+    assert m["specificity"] == pytest.approx(5 / 6)
+    assert m["ppv"] == pytest.approx(0.75)
+    assert m["npv"] == pytest.approx(5 / 6)
+    assert m["f1"] == pytest.approx(0.75)
+    assert m["prevalence"] == pytest.approx(0.4)
+
+
+def test_clinical_metrics_matches_sklearn_and_pos_label_zero():
+    from sklearn.metrics import f1_score, precision_score, recall_score
+
+    y_true = RNG.integers(0, 2, 300)
+    y_pred = np.where(RNG.uniform(size=300) < 0.8, y_true, 1 - y_true)
+    for pos in (0, 1):
+        m = metrics.clinical_metrics(y_true, y_pred, pos_label=pos)
+        assert m["sensitivity"] == pytest.approx(recall_score(y_true, y_pred, pos_label=pos))
+        assert m["ppv"] == pytest.approx(precision_score(y_true, y_pred, pos_label=pos))
+        assert m["f1"] == pytest.approx(f1_score(y_true, y_pred, pos_label=pos))
+    m0, m1 = (metrics.clinical_metrics(y_true, y_pred, pos_label=p) for p in (0, 1))
+    assert m0["sensitivity"] == pytest.approx(m1["specificity"])
+
+
+def test_no_predicted_positive_gives_nan_ppv():
+    m = metrics.clinical_metrics([0, 1, 1], [0, 0, 0])
+    assert math.isnan(m["ppv"]) and m["sensitivity"] == 0.0
+
+
+def test_perfect_classifier():
+    ci = metrics.bootstrap_auc(Y, PERFECT, n_boot=200)
+    assert (ci.estimate, ci.low, ci.high) == pytest.approx((1.0, 1.0, 1.0))
+    m = metrics.clinical_metrics(Y, (PERFECT >= 0.5).astype(int))
+    assert m["sensitivity"] == m["specificity"] == m["accuracy"] == 1.0
+
+
+def test_inverted_classifier():
+    ci = metrics.bootstrap_auc(Y, INVERTED, n_boot=200)
+    assert (ci.estimate, ci.high) == pytest.approx((0.0, 0.0))
+    assert metrics.bootstrap_auc(Y, INVERTED, pos_label=0, n_boot=200).estimate == 1.0
+
+
+def test_random_classifier_interval_covers_half():
+    ci = metrics.bootstrap_auc(Y, RANDOM, n_boot=500)
+    assert ci.low < 0.5 < ci.high
+    assert 0.05 < ci.high - ci.low < 0.25
+    assert str(ci).startswith(f"{ci.estimate:.3f} (95% CI")
+
+
+def test_bootstrap_is_seeded():
+    a = metrics.bootstrap_auc(Y, RANDOM, n_boot=200, seed=3)
+    b = metrics.bootstrap_auc(Y, RANDOM, n_boot=200, seed=3)
+    assert a == b
+
+
+def test_paired_bootstrap():
+    same = metrics.paired_bootstrap_auc(Y, RANDOM, RANDOM, n_boot=200)
+    assert same.estimate == same.low == same.high == 0.0
+    better = metrics.paired_bootstrap_auc(Y, PERFECT, RANDOM, n_boot=200)
+    assert better.low > 0.3 and better.p_value < 0.01
+
+
+def test_ppv_at_prevalence():
+    ppv, npv = metrics.ppv_npv_at_prevalence(0.9, 0.9, 0.01)
+    assert ppv == pytest.approx(0.009 / (0.009 + 0.099))
+    assert npv == pytest.approx(0.891 / (0.891 + 0.001))
+    ppv, _ = metrics.ppv_npv_at_prevalence(0.8, 0.95, np.array([0.0, 0.5, 1.0]))
+    assert ppv[0] == 0 and ppv[2] == 1
+    with pytest.raises(MetricInputError, match="prevalence"):
+        metrics.ppv_npv_at_prevalence(0.9, 0.9, 1.5)
+
+
+def test_calibration_perfectly_calibrated_and_brier():
+    p = np.repeat(np.linspace(0.05, 0.95, 10), 1000)
+    y = (np.random.default_rng(1).uniform(size=p.size) < p).astype(int)
+    cal = metrics.calibration(y, p, n_bins=10)
+    assert cal["counts"].sum() == p.size and len(cal["counts"]) == len(cal["prob_true"])
+    np.testing.assert_allclose(cal["prob_true"], cal["prob_pred"], atol=0.05)
+    assert cal["ece"] < 0.03
+    assert metrics.calibration([0, 1], [0.0, 1.0], n_bins=2)["brier"] == 0.0
+
+
+def test_rate_by_bins():
+    rates, counts = metrics.rate_by_bins([0.5, 1.5, 1.6, 2.0], [True, False, True, True], [0, 1, 2])
+    np.testing.assert_allclose(rates, [1.0, 2 / 3])
+    assert counts.tolist() == [1, 3]
+    with pytest.raises(MetricInputError, match="increasing"):
+        metrics.rate_by_bins([1.0], [True], [2, 1])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: metrics.bootstrap_auc([1, 1, 1], [0.2, 0.4, 0.6]), "one class only"),
+    (lambda: metrics.bootstrap_auc([0, 1, 1], [0.2, 0.4]), "differ in length"),
+    (lambda: metrics.calibration([0, 1, 1], [0.2, 0.4, 1.3]), r"\[0, 1\]"),
+    (lambda: metrics.calibration([0, 1, 1], [-0.1, 0.4, 0.3]), r"\[0, 1\]"),
+    (lambda: metrics.bootstrap_auc([0, 1, 2], [0.2, 0.4, 0.6]), "two classes"),
+    (lambda: metrics.bootstrap_auc([0, 1, 1], [0.2, np.nan, 0.6]), "NaN"),
+    (lambda: metrics.bootstrap_auc([0, 1], [[0.2, 0.8], [0.4, 0.6]]), "1D"),
+    (lambda: metrics.bootstrap_auc(Y, RANDOM, pos_label=2), "pos_label"),
+    (lambda: metrics.bootstrap_auc(Y, RANDOM, n_boot=10), "n_boot"),
+    (lambda: metrics.bootstrap_auc(Y, RANDOM, level=95), "level"),
+    (lambda: metrics.clinical_metrics([0, 1, 1], [0, 1]), "shape"),
+    (lambda: metrics.clinical_metrics([0, 1, 1], [0, 1, 2]), "labels"),
+    (lambda: metrics.paired_bootstrap_auc(Y, RANDOM, RANDOM[:-1]), "differ in length"),
+    (lambda: metrics.threshold_figure(Y, RANDOM, threshold=2), "threshold"),
+])
+def test_bad_inputs_raise_clear_errors(call, message):
+    with pytest.raises(MetricInputError, match=message):
+        call()
+
+
+def test_threshold_figure_and_widget():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = metrics.threshold_figure(Y, PERFECT, 0.5)
+    assert "sensitivity 1.00, specificity 1.00" in axes[1].get_title()
+    plt.close(fig)
+    box = metrics.threshold_widget(Y, RANDOM)
+    slider = box.children[0]
+    slider.value = 0.3
+    assert slider.description == "threshold"
+    plt.close("all")
