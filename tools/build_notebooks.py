@@ -7,6 +7,9 @@ executed top to bottom in a fresh kernel from the ``notebooks/`` folder, outputs
     python tools/build_notebooks.py            # all notebooks
     python tools/build_notebooks.py 01 03      # the ones whose names start with 01 or 03
     python tools/build_notebooks.py --no-execute 00   # convert only
+    python tools/build_notebooks.py --text-only 01    # copy text (markdown) and cell metadata edits into
+                                                      # the stored notebook, keeping its outputs; refused
+                                                      # when a code cell changed (then run it again)
 """
 from __future__ import annotations
 
@@ -51,10 +54,25 @@ def execute(nb: nbformat.NotebookNode, timeout: int = 900) -> nbformat.NotebookN
     return nb
 
 
+def copy_text(nb: nbformat.NotebookNode, stored: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """The stored notebook with the markdown cells and cell metadata of ``nb``; code must be unchanged."""
+    same_code = [(c.cell_type, c.source if c.cell_type == "code" else "") for c in nb.cells] == \
+                [(c.cell_type, c.source if c.cell_type == "code" else "") for c in stored.cells]
+    if not same_code:
+        raise SystemExit(f"{name}: code cells changed since the last run; build it without --text-only.")
+    for new, old in zip(nb.cells, stored.cells):
+        if new.cell_type == "markdown":
+            old.source = new.source
+        keep = {k: v for k, v in old.metadata.items() if k == "execution"}
+        old.metadata = nbformat.from_dict({**new.metadata, **keep})
+    return stored
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("prefixes", nargs="*", help="e.g. 00 01 (default: all)")
     parser.add_argument("--no-execute", action="store_true", help="convert only, keep no outputs")
+    parser.add_argument("--text-only", action="store_true", help="copy markdown/metadata edits, keep outputs")
     args = parser.parse_args(argv)
     files = sources(args.prefixes)
     if not files:
@@ -63,9 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     for src in files:
         nb = to_notebook(src)
         t0 = time.perf_counter()
-        if not args.no_execute:
-            execute(nb)
         target = OUT / (src.stem + ".ipynb")
+        if args.text_only:
+            nb = copy_text(nb, nbformat.read(target, as_version=4), target.name)
+        elif not args.no_execute:
+            execute(nb)
         tmp = target.with_suffix(".ipynb.part")
         nbformat.write(nb, tmp)
         os.replace(tmp, target)

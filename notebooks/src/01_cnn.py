@@ -20,6 +20,8 @@
 #
 # **Measured runtime:** to be measured by tools/benchmark.py
 #
+# Terms in Chinese and English: [glossary](../docs/GLOSSARY.md).
+#
 # **Steps.** 1 convolution · 2 pooling · 3 dense layer · 4 activations · 5 the article's model ·
 # 6 the same model on simulated lesions · 7 an experiment: max vs average pooling · 8 a better recipe ·
 # 9 real data (when present) · summary · exercises.

@@ -20,7 +20,7 @@
 #
 # **Measured runtime:** to be measured by tools/benchmark.py
 #
-# Words in *italics* are explained in the [glossary](../docs/GLOSSARY.md) (if your copy has one).
+# Words in *italics* are explained in the [glossary](../docs/GLOSSARY.md).
 
 # %% [markdown]
 # ## 0. Set-up

@@ -18,6 +18,8 @@
 #
 # **Measured runtime:** to be measured by tools/benchmark.py
 #
+# Terms in Chinese and English: [glossary](../docs/GLOSSARY.md).
+#
 # **Data.** The real Wisconsin breast cancer features (scikit-learn; label 0 = malignant, 1 = benign), and
 # SimLesion2D, a **simulated** set of brain MRI crops (real MNI152 anatomy, simulated patients and lesions,
 # label 1 = lesion). PneumoniaMNIST (real chest X-rays) is used at the end when its file is present.

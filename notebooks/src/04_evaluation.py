@@ -19,7 +19,7 @@
 #
 # **Measured runtime:** to be measured by tools/benchmark.py
 #
-# Words in *italics* are explained in the [glossary](../docs/GLOSSARY.md) when it exists.
+# Words in *italics* are explained in the [glossary](../docs/GLOSSARY.md).
 #
 # **Data.** Steps 1-6 use the **simulated** lesion set `simlesion2d` (real MNI152 brain anatomy, simulated patients
 # and lesions) and the real Wisconsin breast cancer features; step 7 uses real BreastMNIST when its file is present.

@@ -19,6 +19,8 @@
 #
 # **Measured runtime:** to be measured by tools/benchmark.py
 #
+# Terms in Chinese and English: [glossary](../docs/GLOSSARY.md).
+#
 # All images here come from the course's **simulated** lesion set `simlesion2d`: real MNI152 brain anatomy
 # with synthetic lesions placed at known positions. Simulated data lets us check an explanation
 # against the truth, which real data rarely allows.
