@@ -86,6 +86,14 @@ def table(results: dict[str, dict[str, float]]) -> str:
     return "\n".join(rows)
 
 
+def update_student_copies() -> None:
+    """Regenerate student/ from the notebooks just written (tools/make_student_copies.py)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import make_student_copies
+
+    make_student_copies.main([])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("prefixes", nargs="*")
@@ -109,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     text = readme.read_text(encoding="utf-8")
     new = re.sub(r"(<!-- runtimes -->\n).*?(\n<!-- /runtimes -->)", lambda m: m.group(1) + md + m.group(2), text, flags=re.S)
     readme.write_text(new, encoding="utf-8")
+    update_student_copies()
     return 0
 
 

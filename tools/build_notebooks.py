@@ -68,6 +68,14 @@ def copy_text(nb: nbformat.NotebookNode, stored: nbformat.NotebookNode, name: st
     return stored
 
 
+def update_student_copies() -> None:
+    """Regenerate student/ from the notebooks just written (tools/make_student_copies.py)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import make_student_copies
+
+    make_student_copies.main([])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("prefixes", nargs="*", help="e.g. 00 01 (default: all)")
@@ -90,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         nbformat.write(nb, tmp)
         os.replace(tmp, target)
         print(f"{target.relative_to(ROOT)}  ({time.perf_counter() - t0:.1f} s)")
+    update_student_copies()
     return 0
 
 

@@ -18,7 +18,7 @@
 # **Prerequisites.** Notebook 01 (CNN: convolution, dense layers, sigmoid and softmax, training with Keras);
 # matrix-vector products; the chain rule.
 #
-# **Measured runtime:** to be measured by tools/benchmark.py
+# **Measured runtime:** 44 s, peak memory 1.5 GiB (offline, 2-core CPU, `python tools/benchmark.py`, 2026-11-25)
 #
 # Words in *italics* are explained in the [glossary](../docs/GLOSSARY.md).
 
