@@ -21,7 +21,7 @@ from .conftest import course_notebooks
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
-URL = re.compile(r"(http://(?:127\.0\.0\.1|localhost):(\d+)/lab\?token=([0-9a-f]+))")
+URL = re.compile(r"(http://(?:127\.0\.0\.1|localhost):(\d+)/\S*\?token=([0-9a-f]+))")
 
 
 @pytest.fixture
