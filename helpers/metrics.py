@@ -260,18 +260,11 @@ def threshold_figure(y_true: Any, prob: Any, threshold: float = 0.5, pos_label: 
     axes[0].set_ylabel("number of cases")
     axes[0].set_title("Scores of both classes")
     axes[0].legend(fontsize=8)
-    cm = np.array([[m["tn"], m["fp"]], [m["fn"], m["tp"]]])
-    axes[1].imshow(cm, cmap="Blues")
-    for i in range(2):
-        for j in range(2):
-            axes[1].text(j, i, f"{['TN', 'FP', 'FN', 'TP'][2 * i + j]}\n{cm[i, j]}", ha="center", va="center",
-                         color="white" if cm[i, j] > cm.max() / 2 else "black")
-    axes[1].set_xticks([0, 1], label_names)
-    axes[1].set_yticks([0, 1], label_names)
-    axes[1].set_xlabel("predicted")
-    axes[1].set_ylabel("true")
-    axes[1].set_title(f"sensitivity {m['sensitivity']:.2f}, specificity {m['specificity']:.2f}", fontsize=10)
-    fig.tight_layout()
+    from . import plots
+
+    plots.confusion_matrix(positive.astype(int), (p >= threshold).astype(int), label_names=label_names,
+                           ax=axes[1], cell_names=["TN", "FP", "FN", "TP"],
+                           title=f"sensitivity {m['sensitivity']:.2f}, specificity {m['specificity']:.2f}")
     return fig, axes
 
 

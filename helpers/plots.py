@@ -138,10 +138,12 @@ def training_curves(history: Any, metrics: Sequence[str] | None = None, title: s
 
 
 def confusion_matrix(y_true: Any, y_pred: Any, label_names: Sequence[str] | None = None,
-                     normalize: str | None = None, title: str = "Confusion matrix", ax: Any = None):
+                     normalize: str | None = None, title: str = "Confusion matrix", ax: Any = None,
+                     cell_names: Sequence[str] | None = None):
     """Confusion matrix (rows: truth, columns: prediction) with counts written in each cell.
 
     normalize: None, ``"true"`` (rows sum to 1), ``"pred"`` or ``"all"``, as in scikit-learn.
+    cell_names: optional name per cell, row by row, written above its count (e.g. ``["TN", "FP", "FN", "TP"]``).
     Returns ``(fig, ax)``.
     """
     from sklearn.metrics import confusion_matrix as sk_cm
@@ -161,11 +163,15 @@ def confusion_matrix(y_true: Any, y_pred: Any, label_names: Sequence[str] | None
     names = list(label_names) if label_names is not None else [str(i) for i in range(n)]
     ax.set_xticks(range(n), names, rotation=45 if n > 3 else 0, ha="right" if n > 3 else "center")
     ax.set_yticks(range(n), names)
+    if cell_names is not None and len(cell_names) != n * n:
+        raise ValueError(f"got {len(cell_names)} cell names for a {n}×{n} matrix; give {n * n}, row by row.")
     thresh = cm.max() / 2 if cm.size else 0
     for i in range(n):
         for j in range(n):
-            ax.text(j, i, f"{cm[i, j]:.2f}" if normalize else f"{cm[i, j]:d}", ha="center", va="center",
-                    color="white" if cm[i, j] > thresh else "black")
+            text = f"{cm[i, j]:.2f}" if normalize else f"{cm[i, j]:d}"
+            if cell_names is not None:
+                text = f"{cell_names[i * n + j]}\n{text}"
+            ax.text(j, i, text, ha="center", va="center", color="white" if cm[i, j] > thresh else "black")
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)

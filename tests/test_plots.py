@@ -72,3 +72,10 @@ def test_roc_curve_auc_in_legend_and_bad_input():
         plots.roc_curve([1, 1], [0.2, 0.3])
     with pytest.raises(ValueError, match="differ in length"):
         plots.roc_curve([0, 1], [0.2])
+
+
+def test_confusion_matrix_cell_names():
+    fig, ax = plots.confusion_matrix([0, 1, 1], [0, 1, 0], cell_names=["TN", "FP", "FN", "TP"])
+    assert [t.get_text() for t in ax.texts] == ["TN\n1", "FP\n0", "FN\n1", "TP\n1"]
+    with pytest.raises(ValueError, match="cell names"):
+        plots.confusion_matrix([0, 1], [0, 1], cell_names=["TN"])
