@@ -83,6 +83,19 @@ def test_bootstrap_is_seeded():
     assert a == b
 
 
+def test_resampled_aucs_equal_roc_auc_score_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    y = np.repeat([1, 0, 1, 0], [30, 50, 20, 60])
+    score = np.round(RNG.uniform(0, 1, y.size) + 0.3 * y, 1)  # coarse: many tied scores
+    positive = y == 1
+    rows = metrics._stratified_indices(positive, 300, seed=1)
+    expected = [roc_auc_score(positive[r], score[r]) for r in rows]
+    np.testing.assert_allclose(metrics._resampled_aucs(positive, score, rows), expected, rtol=0, atol=1e-12)
+    ci = metrics.bootstrap_auc(y, score, n_boot=300, seed=1)
+    assert (ci.low, ci.high) == tuple(np.quantile(expected, [0.025, 0.975]))
+
+
 def test_paired_bootstrap():
     same = metrics.paired_bootstrap_auc(Y, RANDOM, RANDOM, n_boot=200)
     assert same.estimate == same.low == same.high == 0.0

@@ -5,7 +5,9 @@
   variable is set (a skipped browser test must never make CI green).
 * ``lab``: a JupyterLab server of its own (127.0.0.1, free port, random token, temporary
   config/data/runtime/IPython folders, autosave off and checkpoints in a temporary folder, so
-  that nothing in the notebooks folder is written), shut down through ``POST /api/shutdown`` (then killed if needed) even when tests fail.
+  that nothing in the notebooks folder is written), shut down through ``POST /api/shutdown`` (then
+  killed if needed) even when tests fail. Its kernels read ``short_training.py`` at start-up: each
+  Keras ``fit`` sees about one pass over the data, so that the suite keeps to its 3-minute budget.
 * ``browser``: headless Chromium driven by Playwright; ``new_page``: a fresh browser context and
   page per test, with JavaScript page errors collected in ``page.errors``.
 """
@@ -39,6 +41,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 SERVER_START_TIMEOUT_S = 90
+# the test kernels' start-up file: training shortened to about one epoch (see its docstring)
+SHORT_TRAINING = Path(__file__).with_name("short_training.py")
 
 # JupyterLab settings for the test server only (written to its temporary settings folder).
 LAB_SETTINGS = {
@@ -207,6 +211,9 @@ def lab(chromium_path: str, tmp_path_factory: pytest.TempPathFactory):
             ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR")}
     for d in dirs.values():
         d.mkdir()
+    startup = dirs["IPYTHONDIR"] / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    shutil.copy(SHORT_TRAINING, startup / "00-short-training.py")
     settings = dirs["JUPYTER_CONFIG_DIR"] / "lab" / "user-settings"
     for plugin, values in LAB_SETTINGS.items():
         package, name = plugin.rsplit("/", 1)
