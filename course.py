@@ -69,7 +69,7 @@ def execute_all() -> None:
 
 def test(args: list[str]) -> None:
     """Every test: unit tests of helpers, every notebook under nbval, and the browser tests, on two processes."""
-    run([str(PY), "-m", "pytest", "-n", "2", "--dist", "loadgroup", *args])
+    run([str(PY), "-m", "pytest", "-n", "2", "--dist", "loadfile", *args])
 
 
 def main(argv: list[str]) -> None:

@@ -225,6 +225,10 @@ def lab(chromium_path: str, tmp_path_factory: pytest.TempPathFactory):
         JUPYTERLAB_SETTINGS_DIR=str(settings),
         JUPYTERLAB_WORKSPACES_DIR=str(dirs["JUPYTER_CONFIG_DIR"] / "lab" / "workspaces"),
         TF_CPP_MIN_LOG_LEVEL="3",
+        # two test processes may each run a notebook: one thread per kernel, not two fighting for
+        # each core (the numbers shown then differ slightly; they are not compared here)
+        TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1", OMP_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
         PYDEVD_DISABLE_FILE_VALIDATION="1",
     )
     env.pop("JUPYTER_TOKEN", None)

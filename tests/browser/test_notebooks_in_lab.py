@@ -9,8 +9,9 @@ the notebook goes to ``tests/screenshots/<name>.png`` whatever the outcome.
 
 The kernels of the test server train for about one pass over the data per ``fit`` call
 (``short_training.py``, see ``conftest.py``), so the numbers shown differ from the stored ones; they
-are checked by nbval. Each notebook is its own ``xdist_group``, so ``pytest -n 2 --dist loadgroup``
-runs two notebooks at a time, each process with its own JupyterLab and Chromium.
+are checked by nbval. Under ``pytest -n 2 --dist loadfile`` each notebook is a unit of work of its
+own (see the root ``conftest.py``), so two notebooks run at a time, each process with its own
+JupyterLab and Chromium.
 """
 from __future__ import annotations
 
@@ -279,8 +280,7 @@ def _screenshot(page, path: Path) -> None:
 
 
 @pytest.mark.skipif(not NOTEBOOKS, reason="no course notebooks (notebooks/NN_*.ipynb) yet")
-@pytest.mark.parametrize("notebook", [pytest.param(p, id=p.stem, marks=pytest.mark.xdist_group(p.stem))
-                                      for p in NOTEBOOKS])
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_in_jupyterlab(notebook: Path, lab, new_page, screenshots_dir):
     name = notebook.name
     page = new_page()
