@@ -80,11 +80,15 @@ _SKIP_LINE = [0]
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    """Report every "Chromium missing" skip at one place, so that the summary shows one line."""
+    """Report every "Chromium missing" skip at one place, so that the summary shows one line; add
+    the end of the JupyterLab server's log to the report of a failed test that used it."""
     report = yield
     if (report.skipped and isinstance(report.longrepr, tuple)
             and str(report.longrepr[2]).endswith(SKIP_REASON)):
         report.longrepr = (__file__, _SKIP_LINE[0], report.longrepr[2])
+    lab = getattr(item, "funcargs", {}).get("lab")
+    if report.failed and isinstance(lab, Lab):
+        report.sections.append(("JupyterLab server log (last 40 lines)", lab.log_tail()))
     return report
 
 
