@@ -2,24 +2,62 @@
 
 >>> from helpers.setup import start
 >>> start(seed=0)            # doctest: +SKIP
+
+What is reproducible, and how far (measured; see the README, "Same numbers?"):
+
+- **The same machine:** the same notebook gives bit-identical numbers in every fresh kernel
+  (seeds fixed, TensorFlow's ops made deterministic).
+- **Other machines:** TensorFlow's numbers depend on its CPU kernels and on how many threads share
+  the work. Before TensorFlow loads, ``start`` therefore picks one kernel family and one thread count
+  for everybody: oneDNN off (``TF_ENABLE_ONEDNN_OPTS=0``; TensorFlow turns it on by default only on
+  CPUs with AVX-512, which most laptops lack) and 2 intra-op threads (``TF_NUM_INTRAOP_THREADS=2``, the
+  course's 2-core budget). Other x86-64 CPUs can still differ in the last digits (cache sizes change
+  how the kernels block their sums; Apple Silicon uses other kernels altogether), so the course's tests
+  compare trained numbers with a stated tolerance (``docs/AUTHORING.md``).
+- Values you set yourself win: export ``TF_ENABLE_ONEDNN_OPTS=1`` before starting Jupyter for faster
+  training on an AVX-512 CPU, or a larger ``TF_NUM_INTRAOP_THREADS``; your numbers then differ a little
+  from the stored ones.
 """
 from __future__ import annotations
 
 import logging
 import os
 import random
+import sys
 import warnings
 
 import numpy as np
 
+#: The course's numerical configuration, set before TensorFlow loads unless the user set it already.
+REPRODUCIBLE_ENV = {
+    "TF_ENABLE_ONEDNN_OPTS": "0",    # one kernel family on every x86-64 CPU (oneDNN is on only where AVX-512 is)
+    "TF_NUM_INTRAOP_THREADS": "2",   # one way of splitting the work, whatever the core count
+}
+
+
+def numerics() -> dict[str, str]:
+    """The settings that decide TensorFlow's numbers in this process (for the set-up line of each notebook)."""
+    return {name: os.environ.get(name, "(TensorFlow's default)") for name in REPRODUCIBLE_ENV}
+
 
 def start(seed: int = 0, tensorflow: bool = True, quiet: bool = True) -> None:
-    """Fix every seed, make TensorFlow deterministic, quieten logs, set figure defaults.
+    """Fix every seed, make TensorFlow deterministic, quieten logs, set figure defaults; print the set-up.
+
+    Taught in notebook 00, set-up (every notebook opens with it).
 
     seed: the seed for Python, NumPy and Keras (and so TensorFlow).
     tensorflow: also import TensorFlow and make its ops deterministic (3-5 s on first import).
     quiet: hide TensorFlow's C++ and Python log lines and library warnings that learners can't act on.
+
+    Before TensorFlow is imported, the variables of ``REPRODUCIBLE_ENV`` are set unless already set
+    (see the module's docstring). If TensorFlow was imported before ``start``, they can no longer take
+    effect; ``start`` then says so in one line (restart the kernel to fix it).
     """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    late = "tensorflow" in sys.modules
+    for name, value in REPRODUCIBLE_ENV.items():
+        os.environ.setdefault(name, value)
     if quiet:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -36,6 +74,9 @@ def start(seed: int = 0, tensorflow: bool = True, quiet: bool = True) -> None:
         if quiet:
             tf.get_logger().setLevel(logging.ERROR)
             logging.getLogger("absl").setLevel(logging.ERROR)
+        if late:
+            print("Note: TensorFlow was imported before start(), so its numbers may differ from the stored "
+                  "ones; restart the kernel and run start() first.")
     style_figures()
 
 
