@@ -1,27 +1,70 @@
-"""How the test command shares work between its two processes (``pytest -n 2 --dist loadfile``).
+"""Collect the course notebooks as tests: each notebook, under each configuration, is one test.
 
-With ``--dist loadfile`` every test file is one unit of work (nbval needs all the cells of a
-notebook in one process, in order). One refinement: each notebook of the browser suite
-(``tests/browser/test_notebooks_in_lab.py``) is a unit of its own, so that the two processes run
-notebooks in JupyterLab side by side, each with its own JupyterLab server and Chromium.
+``notebooks/NN_name.ipynb`` gives the tests ``notebooks/NN_name.ipynb::as-set-up`` and
+``::other-cpu``: the notebook is executed top to bottom in a fresh kernel with that configuration's
+environment, an error in any cell fails the test, and the outputs of the cells marked
+``# CHECK_OUTPUT`` (exact) or ``# CHECK_OUTPUT trained`` (numbers within the course's tolerance) are
+compared with the stored ones. The rules live in ``tests/nbcheck.py`` (unit-tested in
+``tests/test_nbcheck.py``) and ``docs/AUTHORING.md``.
+
+Every test is independent of the others, so the test command spreads them over two processes
+with pytest-xdist's public ``--dist worksteal``.
 """
 from __future__ import annotations
 
+import re
+import sys
+from pathlib import Path
+
 import pytest
 
-BROWSER_NOTEBOOKS = "tests/browser/test_notebooks_in_lab.py::"
+sys.path.insert(0, str(Path(__file__).resolve().parent / "tests"))
+import nbcheck  # noqa: E402  (tests/nbcheck.py)
+
+COURSE_NOTEBOOK = re.compile(r"\d\d_\w+\.ipynb")
 
 
-def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """``--dist loadfile``, except that each browser notebook test is a unit of its own."""
-    if config.getvalue("dist") != "loadfile":
-        return None
-    from xdist.scheduler import LoadFileScheduling
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    if file_path.parent.name == "notebooks" and COURSE_NOTEBOOK.fullmatch(file_path.name):
+        return NotebookFile.from_parent(parent, path=file_path)
+    return None
 
-    class ByFileBrowserNotebooksApart(LoadFileScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            if nodeid.startswith(BROWSER_NOTEBOOKS):
-                return nodeid
-            return super()._split_scope(nodeid)
 
-    return ByFileBrowserNotebooksApart(config, log)
+class NotebookFile(pytest.File):
+    """A course notebook: one test per configuration of ``nbcheck.CONFIGS``."""
+
+    def collect(self):
+        for name, env in nbcheck.CONFIGS.items():
+            yield NotebookRun.from_parent(self, name=name, env=env)
+
+
+class NotebookRun(pytest.Item):
+    """Execute the notebook under one configuration and compare its checked outputs."""
+
+    def __init__(self, *, env: dict[str, str], **kwargs):
+        super().__init__(**kwargs)
+        self.env = env
+
+    def runtest(self) -> None:
+        import nbformat
+
+        stored = nbformat.read(self.path, as_version=4)
+        fresh = nbcheck.run_notebook(self.path, self.env)
+        report = nbcheck.compare_notebooks(stored, fresh)
+        if report:
+            raise NotebookMismatch(report)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, NotebookMismatch):
+            config = ", ".join(f"{k}={v}" for k, v in self.env.items()) or "the environment as it is"
+            return "\n".join([f"{self.path.name} under {self.name} ({config}): checked outputs differ "
+                              f"from the stored ones (tolerance for trained numbers: {nbcheck.TRAINED})",
+                              *excinfo.value.args[0]])
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.path.name}::{self.name}"
+
+
+class NotebookMismatch(AssertionError):
+    """Checked outputs of a notebook differ from the stored ones."""

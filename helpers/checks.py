@@ -543,3 +543,173 @@ def stub_for(check: str) -> str:
     if re.search(r"\banswer\b", call):
         return f"from helpers.checks import {name}\n\n# TODO: your answer\nanswer = ...\n{call}"
     return f"from helpers.checks import {name}\n\n# TODO: your answer (define what the check below uses)\n\n{call}"
+
+
+# ---------------------------------------------------------------- notebook 07: corruptions and conformal sets
+def check_corruption(fn: Callable[..., Any], name: str = "contrast", quiet: bool = False) -> Feedback:
+    """Check ``fn(x, severity)`` against :func:`helpers.shift.corrupt` for ``name`` at severities 0..5.
+
+    Taught in notebook 07, exercise 1. ``x`` is uint8 ``(N, H, W)``; the answer must be uint8 of the same
+    shape, unchanged at severity 0, within one grey level of the reference elsewhere.
+    """
+    from . import shift
+
+    label = f"{name} corruption"
+    if _unanswered(fn):
+        return _done(False, f"{label}: {_FILL_IN}", quiet)
+    rng = np.random.default_rng(11)
+    x = np.clip(rng.normal(120, 60, (3, 12, 12)), 0, 255).astype(np.uint8)
+    for severity in shift.SEVERITIES:
+        got, err = _call(fn, x.copy(), severity)
+        if err:
+            return _done(False, f"{label} at severity {severity}: {err}", quiet)
+        expected = shift.corrupt(x, name, severity)
+        arr = np.asarray(got) if got is not None else None
+        if arr is not None and arr.shape == expected.shape and arr.dtype != np.uint8:
+            return _done(False, f"{label} at severity {severity}: returned dtype {arr.dtype}; round and convert to "
+                                "uint8 (images stay 8-bit grey levels).", quiet)
+        hint = _compare_arrays(got, expected.astype(np.float64), f"fn(x, {severity})", "on three random 12x12 images",
+                               atol=1.0, alternatives={
+                                   "values are on the 0..1 scale; multiply by 255 before converting to uint8":
+                                       expected / 255.0})
+        if hint:
+            if severity == 0:
+                hint += " At severity 0 the images must come back unchanged."
+            return _done(False, hint, quiet)
+    return _done(True, f"{label} matches shift.corrupt at severities 0 to 5.", quiet)
+
+
+def check_conformal_quantile(answer: Any, cal_scores: Any, alpha: float = 0.1, quiet: bool = False) -> Feedback:
+    """Check a split-conformal threshold: the ``ceil((n + 1)(1 - alpha))``-th smallest calibration score.
+
+    Taught in notebook 07, exercise 2.
+    """
+    if _unanswered(answer):
+        return _done(False, f"conformal threshold: {_FILL_IN}", quiet)
+    got = _number(answer)
+    if got is None:
+        return _done(False, f"the threshold must be one number; got {answer!r:.80}.", quiet)
+    s = np.sort(np.asarray(cal_scores, dtype=np.float64).ravel())
+    n = len(s)
+    rank = math.ceil((n + 1) * (1 - alpha))
+    ref = float("inf") if rank > n else float(s[rank - 1])
+    if got == ref or (math.isfinite(ref) and math.isclose(got, ref, rel_tol=1e-9, abs_tol=1e-12)):
+        return _done(True, f"q = {got:.4g}, the {rank}-th smallest of {n} scores (alpha {alpha:g}).", quiet)
+    if math.isclose(got, float(np.quantile(s, 1 - alpha)), rel_tol=1e-9, abs_tol=1e-12):
+        return _done(False, f"that is the plain {1 - alpha:.0%} quantile; use the rank ceil((n + 1)(1 - alpha)) = "
+                            f"{rank} of the sorted scores (the +1 counts the new case).", quiet)
+    if rank <= n and 1 < rank and math.isclose(got, float(s[rank - 2]), rel_tol=1e-9):
+        return _done(False, f"one rank too low: Python counts from 0, so the {rank}-th smallest is sorted[{rank - 1}].",
+                     quiet)
+    if math.isclose(got, float(np.quantile(s, alpha)), rel_tol=1e-9):
+        return _done(False, "that is a quantile at alpha; the threshold sits high, at 1 - alpha.", quiet)
+    return _done(False, f"q = {got:.4g} is {'too high' if got > ref else 'too low'}: sort the {n} scores 1 - p(true class) "
+                        f"and take the one of rank ceil((n + 1)(1 - alpha)) = {rank}.", quiet)
+
+
+__all__ += ["check_corruption", "check_conformal_quantile"]
+STUBS.update({
+    "check_corruption": (
+        "from helpers.checks import check_corruption\n\n\n"
+        "def lower_contrast(x, severity):\n"
+        "    # TODO: your answer: uint8 images with deviations from each image's mean scaled down\n"
+        "    ...\n\n\n"
+        "check_corruption(lower_contrast)"
+    ),
+})
+
+
+# ---------------------------------------------------------------- segmentation (notebook 06)
+def _dice_reference(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a.astype(bool), b.astype(bool)
+    den = a.sum() + b.sum()
+    return 1.0 if den == 0 else 2.0 * float((a & b).sum()) / float(den)
+
+
+def _dice_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
+    rows, cols = np.indices((12, 12))
+    disc = np.hypot(rows - 5, cols - 5) < 3
+    shifted = np.hypot(rows - 5, cols - 7) < 3
+    return [
+        ("two overlapping discs", disc, shifted),
+        ("a perfect prediction", disc, disc.copy()),
+        ("disjoint masks", disc, np.hypot(rows - 10, cols - 10) < 1.5),
+        ("a prediction twice too large", disc, np.hypot(rows - 5, cols - 5) < 4.3),
+        ("0/1 integer masks", disc.astype(int), shifted.astype(int)),
+        ("two empty masks (define Dice = 1)", np.zeros((12, 12), bool), np.zeros((12, 12), bool)),
+    ]
+
+
+def check_dice(fn: Callable[..., Any], quiet: bool = False) -> Feedback:
+    """Check a learner's ``dice(a, b)``: 2|A∩B| / (|A| + |B|) for two binary masks, 1 when both are empty."""
+    if _unanswered(fn):
+        return _done(False, f"dice: {_FILL_IN}", quiet)
+    for what, a, b in _dice_cases():
+        got, err = _call(fn, a, b)
+        if err:
+            return _done(False, f"on {what}: {err}", quiet)
+        value = _number(got)
+        if value is None:
+            return _done(False, f"dice returned {type(got).__name__} on {what}; expected one number.", quiet)
+        ref = _dice_reference(a, b)
+        if not math.isfinite(value) or abs(value - ref) > 1e-6:
+            a_, b_ = a.astype(bool), b.astype(bool)
+            union = (a_ | b_).sum()
+            iou = (a_ & b_).sum() / union if union else 1.0
+            if union and abs(value - iou) < 1e-6:
+                hint = "that is the IoU |A∩B| / |A∪B|; Dice counts the overlap twice over the two sizes"
+            elif math.isnan(value):
+                hint = "0/0 when both masks are empty: return 1.0 there (both say 'nothing', which is right)"
+            else:
+                hint = f"expected {ref:.4f}, got {value:.4f}"
+            return _done(False, f"on {what}: {hint}.", quiet)
+    return _done(True, f"Dice agrees with the reference on {len(_dice_cases())} pairs of masks, empty ones included.", quiet)
+
+
+def _detection_rates(prob: np.ndarray, masks: np.ndarray, threshold: float) -> tuple[float, float]:
+    from .metrics import lesion_detection
+
+    counts = lesion_detection(masks, prob > threshold)
+    return counts["detected"].sum() / max(counts["lesions"].sum(), 1), float(counts["false_positives"].mean())
+
+
+def check_detection_threshold(answer: Any, prob: Any, masks: Any, min_sensitivity: float = 0.9,
+                              grid: Any = None, quiet: bool = False) -> Feedback:
+    """Check a threshold on a probability map: per-lesion sensitivity ≥ ``min_sensitivity`` on (prob, masks),
+    with the fewest false positives per image among the thresholds of ``grid`` (0.05, 0.10, ..., 0.95)."""
+    if _unanswered(answer):
+        return _done(False, f"threshold: {_FILL_IN}", quiet)
+    t = _number(answer)
+    if t is None or not 0 < t < 1:
+        return _done(False, f"the threshold must be one number between 0 and 1; got {answer!r:.60}.", quiet)
+    p, m = np.asarray(prob, dtype=np.float64), np.asarray(masks).astype(bool)
+    if p.shape != m.shape:
+        return _done(False, f"probabilities {p.shape} and masks {m.shape} differ in shape (squeeze the channel axis).", quiet)
+    grid = np.round(np.arange(0.05, 0.951, 0.05), 2) if grid is None else np.asarray(grid, dtype=float)
+    rates = {float(g): _detection_rates(p, m, float(g)) for g in grid}
+    ok = [g for g, (s, _) in rates.items() if s >= min_sensitivity]
+    sens, fp = _detection_rates(p, m, t)
+    if not ok:
+        return _done(sens >= min_sensitivity, f"no threshold of the grid reaches sensitivity {min_sensitivity}; yours "
+                                              f"gives {sens:.3f}.", quiet)
+    best = min(ok, key=lambda g: (rates[g][1], -g))
+    if sens < min_sensitivity:
+        return _done(False, f"threshold {t:.3g} finds {sens:.3f} of the lesions, below the target {min_sensitivity}: "
+                            "lower it.", quiet)
+    if fp > rates[best][1] + 1e-9:
+        return _done(False, f"sensitivity {sens:.3f} meets the target, but {fp:.3f} false positives per image; "
+                            f"a higher threshold keeps the sensitivity with {rates[best][1]:.3f}.", quiet)
+    return _done(True, f"threshold {t:.3g}: per-lesion sensitivity {sens:.3f} (target {min_sensitivity}), "
+                       f"{fp:.3f} false positives per image, the fewest possible.", quiet)
+
+
+__all__ += ["check_dice", "check_detection_threshold"]
+STUBS.update({
+    "check_dice": (
+        "from helpers.checks import check_dice\n\n\n"
+        "def dice(a, b):\n"
+        "    # TODO: your answer: 2|A and B| / (|A| + |B|) for two binary masks; 1.0 when both are empty\n"
+        "    ...\n\n\n"
+        "check_dice(dice)"
+    ),
+})

@@ -5,27 +5,36 @@
 >>> ds.x.shape, ds.y.shape, ds.info.simulated
 ((4200, 28, 28), (4200,), True)
 
-Real MedMNIST files are downloaded once into the cache folder (``data/`` in the
-repository, or the folder named by the environment variable ``COURSE_DATA_DIR``),
-checked against their MD5 on every load, and never unpickled.
+Three small official MedMNIST sets (PneumoniaMNIST, BreastMNIST, AdrenalMNIST3D) ship with the
+course in ``data/medmnist/``; the others are downloaded once into the cache folder (``data/`` in the
+repository, or the folder named by the environment variable ``COURSE_DATA_DIR``). Every file is
+checked against its MD5 on every load, and never unpickled. With ``COURSE_OFFLINE=1`` nothing ever
+tries the network. When the cache is a shared folder that this user cannot write (a class server),
+files this user needs to make (simulated sets, downloads) go to a per-user cache instead.
 
-Command line (for instructors)::
+Command line (for instructors; ``python3 course.py data ...`` runs ``python -m helpers.data ...``)::
 
-    python -m helpers.data list
-    python -m helpers.data download pneumoniamnist bloodmnist
-    python -m helpers.data verify
+    python3 course.py data list
+    python3 course.py data download nodulemnist3d bloodmnist      # or: course, all
+    python3 course.py data verify
 """
 from __future__ import annotations
 
 import difflib
 import hashlib
+import http.client
 import json
 import os
+import re
+import socket
+import struct
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,11 +42,21 @@ from typing import Any
 import numpy as np
 
 ENV_VAR = "COURSE_DATA_DIR"
-REGISTRY: dict[str, dict[str, Any]] = json.loads(
-    (Path(__file__).with_name("registry.json")).read_text(encoding="utf-8")
-)
+OFFLINE_VAR = "COURSE_OFFLINE"
+USER_CACHE_VAR = "COURSE_USER_CACHE_DIR"
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data"
+_RAW_REGISTRY: dict[str, Any] = json.loads((Path(__file__).with_name("registry.json")).read_text(encoding="utf-8"))
+CITATIONS: dict[str, str] = _RAW_REGISTRY["citations"]
+GROUPS: dict[str, list[str]] = _RAW_REGISTRY["groups"]
+REGISTRY: dict[str, dict[str, Any]] = {
+    name: dict(e, citation=CITATIONS.get(e["citation"], e["citation"])) for name, e in _RAW_REGISTRY["datasets"].items()
+}
 SPLITS = ("train", "val", "test")
-DOWNLOAD_TIMEOUT_S = 8.0
+DOWNLOAD_TIMEOUT_S = 8.0        # per network read: a server that says nothing for this long is given up
+DEADLINE_BASE_S = 60.0          # every file's download must end within this much ...
+DEADLINE_MIN_RATE = 20_000      # ... plus its size at this many bytes per second (a weak classroom wifi)
+STALE_PART_S = 3600.0           # a partial download untouched for an hour is left over from a killed run
+PART_SUFFIX = ".part"
 
 
 # ---------------------------------------------------------------- errors
@@ -70,6 +89,14 @@ class CorruptFileError(DataError, OSError):
 
 class CacheDirError(DataError, OSError):
     """The cache folder cannot be created or written."""
+
+
+class FileAccessError(DataError, OSError):
+    """A file of the cache cannot be read or written (a folder in its place, no permission, a full disk)."""
+
+
+class OfflineError(DownloadError):
+    """A download was needed while ``COURSE_OFFLINE`` is set."""
 
 
 # ---------------------------------------------------------------- records
@@ -144,11 +171,36 @@ def info(name: str) -> DatasetInfo:
     )
 
 
+# ---------------------------------------------------------------- switches
+def _env_flag(var: str) -> bool:
+    """Whether the environment variable ``var`` is set to a true value (1, true, yes, on)."""
+    return os.environ.get(var, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def offline() -> bool:
+    """Whether ``COURSE_OFFLINE`` is set: then no function of the course tries the network."""
+    return _env_flag(OFFLINE_VAR)
+
+
+def published_results(name: str) -> list[dict[str, Any]]:
+    """Published test AUC/ACC of ``name`` (rows of ``method``, ``auc``, ``acc``, ``verified``), or ``[]``."""
+    return [dict(row) for row in _entry(name).get("published", {}).get("rows", [])]
+
+
+def group(name: str) -> list[str]:
+    """The datasets of a group of the registry (``"course"``: every set the notebooks use; ``"all"``: every MedMNIST set)."""
+    if name == "all":
+        return [n for n in names() if REGISTRY[n]["kind"] == "medmnist"]
+    if name not in GROUPS:
+        raise UnknownDatasetError(f"Unknown group {name!r}; known: all, {', '.join(sorted(GROUPS))}.")
+    return list(GROUPS[name])
+
+
 # ---------------------------------------------------------------- cache
 def cache_dir(create: bool = True) -> Path:
     """The data folder: ``$COURSE_DATA_DIR`` if set, else the repository's ``data/`` folder."""
     env = os.environ.get(ENV_VAR)
-    folder = Path(env).expanduser() if env else Path(__file__).resolve().parent.parent / "data"
+    folder = Path(env).expanduser() if env else SHIPPED_DIR
     if create:
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -157,6 +209,66 @@ def cache_dir(create: bool = True) -> Path:
                 f"Cannot create the data folder {folder} ({exc.strerror}); set {ENV_VAR} to a folder you can write."
             ) from None
     return folder
+
+
+def user_cache_dir() -> Path:
+    """This user's own cache, used when the data folder is shared and read-only (``$COURSE_USER_CACHE_DIR`` if set)."""
+    env = os.environ.get(USER_CACHE_VAR)
+    if env:
+        return Path(env).expanduser()
+    if os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "dl-medical-course"
+
+
+def _is_writable(folder: Path) -> bool:
+    """Whether new files can be made in ``folder`` (created if missing)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def _folders_to_read() -> list[Path]:
+    """Where cached files are looked for: the data folder, then (when it is read-only) this user's cache."""
+    folder = cache_dir(create=False)
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        return [folder, user_cache_dir()]
+    return [folder]
+
+
+def _folder_to_write(sub: str = "") -> Path:
+    """Where new files go: the data folder (``sub`` inside it), or this user's cache when that one is read-only."""
+    shared = cache_dir(create=False) / sub
+    if _is_writable(shared):
+        return shared
+    own = user_cache_dir() / sub
+    try:
+        own.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CacheDirError(f"Neither the data folder {shared} nor your own cache {own} can be written "
+                            f"({exc.strerror}); set {ENV_VAR} to a folder you can write.") from None
+    return own
+
+
+def _umask() -> int:
+    """The process's umask (read without changing it for longer than an instant)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def make_shareable(path: str | Path) -> None:
+    """Give a file the mode a new file gets (0666 less the umask), so a shared cache stays readable by others.
+
+    Temporary files (``mkstemp``) are created 0600; this is applied before they are renamed into place.
+    """
+    os.chmod(path, 0o666 & ~_umask())
 
 
 def md5sum(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -185,7 +297,7 @@ def _check_size(name: str, size: int) -> None:
 
 
 def url_of(name: str, size: int = 28, base_url: str | None = None) -> str:
-    """Where a MedMNIST file is downloaded from (``base_url`` replaces the server, e.g. for tests)."""
+    """Where a MedMNIST file is downloaded from (``base_url`` replaces the server, e.g. a classroom mirror or a test)."""
     e = _entry(name)
     fname = _file_name(name, size)
     if base_url:
@@ -198,6 +310,25 @@ def path_of(name: str, size: int = 28) -> Path:
     return cache_dir(create=False) / _file_name(name, size)
 
 
+def shipped_path(name: str, size: int = 28) -> Path | None:
+    """The file that ships with the course in ``data/`` for ``name`` (28 px only), or ``None``."""
+    rel = _entry(name).get("shipped")
+    return SHIPPED_DIR / rel if rel and size == 28 else None
+
+
+def _file_problem(path: Path, md5: str) -> str | None:
+    """Why ``path`` can't be used (``"missing"``, ``"corrupt (...)"``, ``"unreadable (...)"``), or ``None`` if it is right."""
+    if not path.exists():
+        return "missing"
+    if path.is_dir():
+        return "unreadable (a folder, not a file)"
+    try:
+        got = md5sum(path)
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc})"
+    return None if got == md5 else f"corrupt (MD5 {got}, expected {md5})"
+
+
 def _verify_file(path: Path, md5: str) -> None:
     """Raise :class:`CorruptFileError` unless ``path`` has checksum ``md5``."""
     got = md5sum(path)
@@ -205,66 +336,224 @@ def _verify_file(path: Path, md5: str) -> None:
         raise CorruptFileError(f"{path} is partial or corrupt (MD5 {got}, expected {md5}).")
 
 
-def download(name: str, size: int = 28, base_url: str | None = None, progress: bool = True,
-             timeout: float = DOWNLOAD_TIMEOUT_S) -> Path:
-    """Download a MedMNIST file into the cache (if it is not there and valid already) and return its path.
+# ---------------------------------------------------------------- partial downloads
+_PART = re.compile(r"^\.(?P<target>.+)\.(?P<host>[A-Za-z0-9_-]*)-(?P<pid>\d+)\.[^.]*\.part$")
 
-    A cached file is verified first; a partial or corrupt one is removed and fetched again.
-    The download goes to a temporary file that is renamed only once its MD5 is right.
-    Raises :class:`DownloadError` with one actionable sentence when the file cannot be fetched.
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:40]
+
+
+def _part_prefix(target: Path) -> str:
+    """Prefix of a partial file: ``.{target}.{host}-{pid}.``, so a later run can tell whether its writer still runs."""
+    return f".{target.name}.{_host()}-{os.getpid()}."
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (POSIX); on Windows, where this can't be asked safely, True."""
+    if os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def stale_parts(folder: Path | None = None) -> list[Path]:
+    """Partial downloads (``.*.part``) in ``folder`` left behind by a run that was killed.
+
+    Stale means: written by a process of this machine that no longer runs, or untouched for an hour.
+    """
+    folder = cache_dir(create=False) if folder is None else Path(folder)
+    found = []
+    for sub in (folder, folder / "simulated"):
+        try:
+            candidates = list(sub.glob(".*" + PART_SUFFIX))
+        except OSError:
+            continue
+        for path in candidates:
+            try:
+                age = time.time() - path.stat().st_mtime
+            except OSError:
+                continue
+            m = _PART.match(path.name)
+            dead = bool(m) and m["host"] == _host() and not _pid_alive(int(m["pid"]))
+            if dead or age > STALE_PART_S:
+                found.append(path)
+    return sorted(found)
+
+
+def clean_stale_parts(folder: Path | None = None) -> list[Path]:
+    """Remove the partial downloads of killed runs (see :func:`stale_parts`); return those removed."""
+    removed = []
+    for path in stale_parts(folder):
+        try:
+            if path.is_dir():
+                import shutil
+
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(path)
+        except OSError:
+            pass  # someone else's in a read-only shared folder: reported by list/verify, left alone
+    return removed
+
+
+# ---------------------------------------------------------------- download
+def _download_error(target: str, url: str, reason: object, name: str, folder: Path) -> DownloadError:
+    return DownloadError(
+        f"Could not download {target} from {url} ({reason}); when you are online run "
+        f"`python3 course.py data download {name}`, or copy the file into {folder}."
+    )
+
+
+def download(name: str, size: int = 28, base_url: str | None = None, progress: bool = True,
+             timeout: float = DOWNLOAD_TIMEOUT_S, deadline: float | None = None) -> Path:
+    """Return the path of a verified MedMNIST file, downloading it into the cache only when needed.
+
+    A shipped file (``data/medmnist/``) or a cached one with the right MD5 is used as it is, without the
+    network. A partial or corrupt cached file is removed and fetched again; a missing or damaged shipped file
+    is reported in one sentence and downloaded into the cache. The download goes to a temporary file
+    that is renamed only once its MD5 is right. ``timeout`` bounds each network read; ``deadline`` (seconds,
+    default: ``DEADLINE_BASE_S`` plus the size at ``DEADLINE_MIN_RATE``) bounds the whole file.
+    Raises :class:`DownloadError` (or :class:`OfflineError` under ``COURSE_OFFLINE``) with one actionable
+    sentence when the file cannot be had.
     """
     e = _entry(name)
+    name = name.lower().strip()
     if e["kind"] != "medmnist":
         raise DataError(f"{name} is not downloaded: it is {'generated' if e['simulated'] else 'shipped in a package'}; use load({name!r}).")
     _check_size(name, size)
     md5 = e["md5"][str(size)]
-    folder = cache_dir()
-    target = folder / _file_name(name, size)
-    if target.exists():
-        try:
-            _verify_file(target, md5)
-            return target
-        except CorruptFileError as exc:
-            print(f"{exc} Removing it and downloading it again.", file=sys.stderr)
-            target.unlink()
+    fname = _file_name(name, size)
+    found = local_copy(name, size)
+    if found is not None:
+        return found
+    shipped = shipped_path(name, size)
+    shipped_problem = _file_problem(shipped, md5) if shipped is not None else None
+    folder = _folder_to_write()
+    target = folder / fname
     url = url_of(name, size, base_url)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
-    tmp = Path(tmp_name)
+    restore = ""
+    if shipped is not None:
+        restore = (f"{shipped} (shipped with the course) is {shipped_problem.split(' (')[0]} "
+                   f"(restore it with `git checkout -- data/{e['shipped']}`) and ")
+    if offline():
+        raise OfflineError(f"{restore}{fname} is not in {folder} and {OFFLINE_VAR} is set, so it is not downloaded; "
+                           f"copy the file into {folder}, or unset {OFFLINE_VAR} and run "
+                           f"`python3 course.py data download {name}`.")
+    clean_stale_parts(folder)
     try:
-        with os.fdopen(fd, "wb") as out:
-            _fetch(url, out, timeout=timeout, progress=progress, label=target.name)
-        _verify_file(tmp, md5)
-        os.replace(tmp, target)
+        _download_to(name, url, target, md5, timeout, deadline, progress)
     except CorruptFileError:
         raise CorruptFileError(
-            f"The download of {target.name} from {url} is corrupt (wrong MD5); nothing was kept. Try again, "
+            f"{restore}the download of {fname} from {url} is corrupt (wrong MD5); nothing was kept; try again, "
             f"or copy a good copy of the file into {folder}."
         ) from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        raise DownloadError(
-            f"Could not download {target.name} from {url} ({reason}); when you are online run "
-            f"`python -m helpers.data download {name}`, or copy the file into {folder}."
-        ) from None
-    finally:
-        tmp.unlink(missing_ok=True)
+    except DownloadError as exc:
+        if restore:
+            raise DownloadError(f"{restore}{str(exc)[0].lower()}{str(exc)[1:]}") from None
+        raise
+    if shipped is not None:
+        print(f"{shipped} (shipped with the course) is {shipped_problem}; using a fresh download in {target} "
+              f"(restore the shipped file with `git checkout -- data/{e['shipped']}`).", file=sys.stderr)
     return target
 
 
-def _fetch(url: str, out: Any, timeout: float, progress: bool, label: str) -> None:
-    """Stream ``url`` into the open file ``out``, with a progress bar."""
+def local_copy(name: str, size: int = 28) -> Path | None:
+    """The verified file of a MedMNIST set at hand without the network (shipped, or in the cache), or ``None``.
+
+    A wrong file in the cache is reported and removed (when it can be); a folder or an unreadable file in its
+    place raises :class:`FileAccessError`.
+    """
+    e = _entry(name)
+    md5 = e["md5"][str(size)]
+    shipped = shipped_path(name, size)
+    if shipped is not None and _file_problem(shipped, md5) is None:
+        return shipped
+    for folder in _folders_to_read():
+        found = _cached_copy(folder / _file_name(name, size), md5)
+        if found is not None:
+            return found
+    return None
+
+
+def _cached_copy(path: Path, md5: str) -> Path | None:
+    """``path`` if it holds the right file; a wrong one is reported and removed (when it can be)."""
+    problem = _file_problem(path, md5)
+    if problem is None:
+        return path
+    if problem == "missing":
+        return None
+    if problem.startswith("unreadable"):
+        raise FileAccessError(f"{path} is {problem}; remove or rename it (or fix its permissions) and load again.")
+    try:
+        path.unlink()
+        print(f"{path} is partial or {problem}; removed it, downloading it again.", file=sys.stderr)
+    except OSError:
+        print(f"{path} is partial or {problem}, and can't be removed; ignoring it.", file=sys.stderr)
+    return None
+
+
+def _download_to(name: str, url: str, target: Path, md5: str, timeout: float, deadline: float | None,
+                 progress: bool) -> None:
+    """Fetch ``url`` into ``target`` through a temporary ``.part`` file, renamed only when its MD5 is ``md5``."""
+    folder = target.parent
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=_part_prefix(target), suffix=PART_SUFFIX, dir=folder)
+    except OSError as exc:
+        raise CacheDirError(f"Cannot write into the data folder {folder} ({exc.strerror}); set {ENV_VAR} "
+                            "to a folder you can write.") from None
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            _fetch(url, out, timeout=timeout, deadline=deadline, progress=progress, label=target.name)
+        _verify_file(tmp, md5)
+        make_shareable(tmp)
+        os.replace(tmp, target)
+    except DataError:
+        raise
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        if isinstance(exc, http.client.HTTPException):
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        reason = " ".join(str(reason).split())[:200]  # one line, whatever the server sent
+        if isinstance(exc, OSError) and getattr(exc, "filename", None) and not isinstance(exc, urllib.error.URLError):
+            raise FileAccessError(f"Cannot write {target} ({exc.strerror or exc}); check the free space and "
+                                  f"permissions of {folder}, or set {ENV_VAR} to another folder.") from None
+        err = _download_error(target.name, url, reason, name, folder)
+        err.unreachable = isinstance(exc, (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError))
+        raise err from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _fetch(url: str, out: Any, timeout: float, progress: bool, label: str, deadline: float | None = None) -> None:
+    """Stream ``url`` into the open file ``out``, with a progress bar, within ``deadline`` seconds in all."""
+    started = time.monotonic()
     with urllib.request.urlopen(url, timeout=timeout) as resp:
         total = int(resp.headers.get("Content-Length") or 0) or None
+        limit = deadline if deadline is not None else DEADLINE_BASE_S + (total or 20_000_000) / DEADLINE_MIN_RATE
+        read = getattr(resp, "read1", resp.read)  # read1: what has arrived, so a trickle can't block a read for ever
         bar = None
         if progress:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=total, unit="B", unit_scale=True, desc=label, leave=False)
         try:
-            while block := resp.read(1 << 16):
+            while block := read(1 << 16):
                 out.write(block)
                 if bar is not None:
                     bar.update(len(block))
+                if time.monotonic() - started > limit:
+                    raise DownloadError(
+                        f"Could not download {label} from {url} (it took longer than {limit:.0f} s, "
+                        f"{out.tell()} bytes so far); try again on a better connection, or copy the file into "
+                        f"{cache_dir(create=False)}.")
         finally:
             if bar is not None:
                 bar.close()
@@ -273,6 +562,47 @@ def _fetch(url: str, out: Any, timeout: float, progress: bool, label: str) -> No
 
 
 # ---------------------------------------------------------------- loading
+# what reading a damaged zip can raise, besides OSError
+_NPZ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, struct.error, NotImplementedError,
+               RuntimeError, UnicodeDecodeError, OverflowError, IndexError)
+
+
+def check_npz(path: str | Path, keys: list[str] | None = None) -> Path:
+    """Check that ``path`` is a complete, undamaged ``.npz`` with the arrays ``keys`` (default: MedMNIST's six).
+
+    Reads every member once (CRC check) without unpickling anything, so that a truncated, empty or damaged
+    file is refused in one sentence (:class:`CorruptFileError`) before any slow work starts.
+    """
+    path = Path(path)
+    keys = [f"{s}_{k}" for s in SPLITS for k in ("images", "labels")] if keys is None else keys
+    fix = "download or copy it again"
+    if not path.exists():
+        raise FileAccessError(f"No file {path}; give a MedMNIST-format .npz or a dataset name.")
+    if path.is_dir():
+        raise FileAccessError(f"{path} is a folder, not a .npz file; give the path of the file.")
+    try:
+        if path.stat().st_size == 0:
+            raise CorruptFileError(f"{path} is empty (0 bytes); {fix}.")
+        with zipfile.ZipFile(path) as zf:
+            bad = zf.testzip()
+            if bad is not None:
+                raise CorruptFileError(f"{path} is damaged (the member {bad} fails its CRC check); {fix}.")
+            members = {n[:-4] if n.endswith(".npy") else n for n in zf.namelist()}
+    except CorruptFileError:
+        raise
+    except OSError as exc:
+        if isinstance(exc, PermissionError) or getattr(exc, "filename", None):
+            raise FileAccessError(f"Cannot read {path} ({exc.strerror or exc}); check its permissions.") from None
+        raise CorruptFileError(f"{path} is truncated or damaged ({exc}); {fix}.") from None
+    except _NPZ_ERRORS as exc:
+        raise CorruptFileError(f"{path} is not a readable .npz file, truncated or damaged "
+                               f"({type(exc).__name__}: {exc}); {fix}.") from None
+    missing = [k for k in keys if k not in members]
+    if missing:
+        raise CorruptFileError(f"{path} lacks the arrays {missing}; it is not a MedMNIST-format file.")
+    return path
+
+
 def _read_npz(path: Path, keys: list[str]) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as f:
@@ -280,27 +610,50 @@ def _read_npz(path: Path, keys: list[str]) -> dict[str, np.ndarray]:
             if missing:
                 raise CorruptFileError(f"{path} lacks the arrays {missing}; it is not a MedMNIST-format file. Delete it and load again.")
             return {k: f[k] for k in keys}
-    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+    except DataError:
+        raise
+    except PermissionError as exc:
+        raise FileAccessError(f"Cannot read {path} ({exc.strerror}); check its permissions.") from None
+    except IsADirectoryError:
+        raise FileAccessError(f"{path} is a folder, not a file; remove or rename it and load again.") from None
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
         raise CorruptFileError(f"{path} cannot be read ({exc}); delete it and load again.") from None
 
 
 def _simulated(name: str, size: int, seed: int) -> Path:
-    """Generate (once) and cache a simulated set; return its path."""
+    """Generate (once) and cache a simulated set; return its path.
+
+    An existing copy in the data folder (e.g. made by the instructor on a shared, read-only folder) is used;
+    otherwise the set is generated into the data folder, or into this user's cache when that is read-only.
+    """
     from .simulate import SimulationConfig, generate
 
     e = _entry(name)
     cfg = SimulationConfig(size=size, seed=seed, **e["config"])
-    folder = cache_dir() / "simulated"
-    folder.mkdir(exist_ok=True)
-    target = folder / f"{name}_{size}_seed{seed}_{cfg.cache_key()}.npz"
-    if target.exists():
+    fname = f"{name}_{size}_seed{seed}_{cfg.cache_key()}.npz"
+    try:
+        readable = _folders_to_read()
+    except OSError:
+        readable = []
+    for folder in readable:
+        if (folder / "simulated" / fname).is_file():
+            return folder / "simulated" / fname
+    folder = _folder_to_write("simulated")
+    target = folder / fname
+    if target.is_file():
         return target
     arrays = generate(cfg)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=_part_prefix(target), suffix=PART_SUFFIX, dir=folder)
+    except OSError as exc:
+        raise CacheDirError(f"Cannot write into {folder} ({exc.strerror}); set {ENV_VAR} to a folder you can write.") from None
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
+        make_shareable(tmp)
         os.replace(tmp, target)
+    except OSError as exc:
+        raise FileAccessError(f"Cannot write {target} ({exc.strerror or exc}); check the free space of {folder}.") from None
     finally:
         Path(tmp).unlink(missing_ok=True)
     return target
@@ -322,10 +675,12 @@ def _breast_cancer(split: str) -> tuple[np.ndarray, np.ndarray]:
 def load(name: str, split: str = "train", size: int = 28, seed: int = 0, base_url: str | None = None) -> Dataset:
     """Load one split of a dataset of the registry.
 
-    name: a registry name (see :func:`names`); MedMNIST sets are downloaded when missing.
+    name: a registry name (see :func:`names`); shipped MedMNIST sets are read from ``data/medmnist/``
+    without the network, the others are downloaded when missing.
     split: ``"train"``, ``"val"`` or ``"test"`` (``"all"`` too for ``breastcancer``).
     size: image side (28 for MedMNIST; 28 or 64 for ``simlesion2d``).
     seed: seed of a simulated set.
+    Every failure is a :class:`DataError` whose message is one sentence saying what to do.
     """
     e = _entry(name)
     name = name.lower().strip()
@@ -361,64 +716,152 @@ def try_load(name: str, split: str = "train", **kwargs: Any) -> Dataset | None:
         return load(name, split, **kwargs)
     except DataError as exc:
         print(f"[{name}] {exc}")
-        return None
+    except (OSError, http.client.HTTPException, zipfile.BadZipFile, EOFError) as exc:  # a last guard: never a traceback
+        print(f"[{name}] {name} could not be loaded ({type(exc).__name__}: {exc}); "
+              f"run `python3 course.py data verify` to check the data folder.")
+    return None
+
+
+def _status(path: Path, md5: str) -> str:
+    """``ok``, ``missing``, ``CORRUPT`` or ``UNREADABLE (reason)`` for one file."""
+    problem = _file_problem(path, md5)
+    if problem is None:
+        return "ok"
+    if problem == "missing":
+        return "missing"
+    return "CORRUPT" if problem.startswith("corrupt") else "UNREADABLE" + problem[len("unreadable"):]
 
 
 def verify(progress: bool = True) -> dict[str, str]:
-    """Check every MedMNIST file in the cache against its MD5; return ``{file: "ok" | "missing" | "CORRUPT"}``."""
+    """Check every MedMNIST file against its MD5: ``{file: "ok" | "missing" | "CORRUPT" | "UNREADABLE (...)"}``.
+
+    Shipped files are reported as ``medmnist/NAME.npz`` (a missing shipped file is a problem; a shipped set
+    absent from the cache is not); partial downloads left by killed runs are removed and reported as
+    ``"stale partial download, removed"`` (or ``"... can't be removed"`` in a read-only folder).
+    """
     folder = cache_dir(create=False)
     report: dict[str, str] = {}
     for name, e in sorted(REGISTRY.items()):
         if e["kind"] != "medmnist":
             continue
         for size, md5 in e["md5"].items():
-            path = folder / _file_name(name, int(size))
-            if not path.exists():
-                report[path.name] = "missing"
-            else:
-                report[path.name] = "ok" if md5sum(path) == md5 else "CORRUPT"
+            fname = _file_name(name, int(size))
+            shipped = shipped_path(name, int(size))
+            status = _status(folder / fname, md5)
+            if not (shipped is not None and status == "missing"):
+                report[fname] = status
+            if shipped is not None:
+                report[e["shipped"]] = _status(shipped, md5)
+    stale = stale_parts(folder)
+    removed = set(clean_stale_parts(folder))
+    for path in stale:
+        report[str(path.relative_to(folder))] = ("stale partial download, removed" if path in removed
+                                                 else "stale partial download, can't be removed")
     return report
 
 
+def _problems(report: dict[str, str]) -> bool:
+    return any(s == "CORRUPT" or s.startswith("UNREADABLE") or (k.startswith("medmnist/") and s != "ok")
+               for k, s in report.items())
+
+
 # ---------------------------------------------------------------- command line
+def _where(name: str) -> str:
+    """Where a dataset comes from / is, for ``list``."""
+    e = REGISTRY[name]
+    if e["kind"] == "simulated":
+        return "generated offline"
+    if e["kind"] == "sklearn":
+        return "shipped in scikit-learn"
+    shipped = shipped_path(name)
+    if shipped is not None:
+        return "shipped" if shipped.is_file() else "shipped, MISSING"
+    return "in cache" if any((f / e["file"]).is_file() for f in _folders_to_read()) else "not downloaded"
+
+
+def _expand(wanted: list[str]) -> list[str]:
+    """Dataset names, with the groups ``all`` and ``course`` expanded."""
+    out: list[str] = []
+    for n in wanted:
+        for m in (group(n) if n == "all" or n in GROUPS else [n]):
+            if m not in out:
+                out.append(m)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m helpers.data list | download NAME... | verify``."""
+    """``python -m helpers.data list | download NAME... | verify`` (also ``python3 course.py data ...``)."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m helpers.data", description="The course's datasets.")
+    parser = argparse.ArgumentParser(prog="python3 course.py data", description="The course's datasets.")
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list", help="list the datasets and what is in the cache")
     dl = sub.add_parser("download", help="download MedMNIST files into the cache folder")
-    dl.add_argument("names", nargs="+", metavar="NAME", help="dataset names, or 'all' for every MedMNIST set")
-    dl.add_argument("--base-url", default=None, help="another server or mirror (folder URL)")
-    sub.add_parser("verify", help="check the MD5 of every MedMNIST file in the cache")
+    dl.add_argument("names", nargs="+", metavar="NAME",
+                    help="dataset names, 'course' (every set the notebooks use) or 'all' (every MedMNIST set)")
+    dl.add_argument("--base-url", default=None, help="another server or mirror (folder URL), e.g. http://HOST:8000/")
+    dl.add_argument("--timeout", type=float, default=DOWNLOAD_TIMEOUT_S, help="seconds to wait for each network read")
+    dl.add_argument("--deadline", type=float, default=None, help="seconds for each whole file (default: by its size)")
+    sub.add_parser("verify", help="check the MD5 of every MedMNIST file (shipped and in the cache)")
     args = parser.parse_args(argv)
+    _exit_cleanly_on_sigterm()
+    try:
+        if args.cmd == "list":
+            return _cli_list()
+        if args.cmd == "download":
+            return _cli_download(_expand(args.names), args.base_url, args.timeout, args.deadline)
+        report = verify()
+        for fname, status in report.items():
+            print(f"  {fname:28s} {status}")
+        return 1 if _problems(report) else 0
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
-    if args.cmd == "list":
-        folder = cache_dir(create=False)
-        print(f"data folder: {folder}  (set {ENV_VAR} to change it)")
-        for n in names():
-            e = REGISTRY[n]
-            where = {"simulated": "generated offline", "sklearn": "shipped in scikit-learn"}.get(e["kind"])
-            if where is None:
-                where = "in cache" if path_of(n).exists() else "not downloaded"
-            print(f"  {n:15s} {e['task']:12s} {e['licence']:14.14s} {where:22s} {e['title']}")
-        return 0
-    if args.cmd == "download":
-        wanted = [n for n in names() if REGISTRY[n]["kind"] == "medmnist"] if args.names == ["all"] else args.names
-        failed = 0
-        for n in wanted:
-            try:
-                path = download(n, base_url=args.base_url)
-                print(f"{n}: ok ({path})")
-            except DataError as exc:
-                print(f"{n}: {exc}", file=sys.stderr)
-                failed += 1
-        return 1 if failed else 0
-    report = verify()
-    for fname, status in report.items():
-        print(f"  {fname:22s} {status}")
-    return 1 if "CORRUPT" in report.values() else 0
+
+def _exit_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM (a closed terminal, `kill`, a hub stopping a server) into SystemExit, so that the temporary
+    ``.part`` file of a download in progress is removed by its ``finally``. (SIGKILL can't be caught: the next
+    run's :func:`clean_stale_parts` removes what it leaves.)"""
+    import signal
+    import threading
+
+    if hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+def _cli_list() -> int:
+    folder = cache_dir(create=False)
+    print(f"data folder: {folder}  (set {ENV_VAR} to change it)")
+    for n in names():
+        e = REGISTRY[n]
+        print(f"  {n:15s} {e['task']:12s} {e['licence']:14.14s} {_where(n):22s} {e['title']}")
+    for path in stale_parts(folder):
+        print(f"  stale partial download: {path} (`python3 course.py data verify` removes it)")
+    return 0
+
+
+def _cli_download(wanted: list[str], base_url: str | None, timeout: float, deadline: float | None) -> int:
+    failed = 0
+    unreachable = None
+    for n in wanted:
+        try:
+            if unreachable is not None:
+                path = local_copy(n) if REGISTRY.get(n, {}).get("kind") == "medmnist" else None
+                if path is None:
+                    print(f"{n}: skipped (the server did not answer for {unreachable})", file=sys.stderr)
+                    failed += 1
+                else:
+                    print(f"{n}: ok ({path})")
+                continue
+            path = download(n, base_url=base_url, timeout=timeout, deadline=deadline)
+            print(f"{n}: ok ({path})")
+        except DataError as exc:
+            print(f"{n}: {exc}", file=sys.stderr)
+            failed += 1
+            if getattr(exc, "unreachable", False) or isinstance(exc, OfflineError):
+                unreachable = n
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -309,3 +309,183 @@ def threshold_widget(y_true: Any, prob: Any, pos_label: int = 1, label_names: tu
     slider.observe(draw, names="value")
     draw()
     return widgets.VBox([slider, out])
+
+
+# ---------------------------------------------------------------- accuracy with a confidence interval
+def bootstrap_accuracy(y_true: Any, y_pred: Any, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> Interval:
+    """Accuracy (share of ``y_pred == y_true``) with a percentile bootstrap confidence interval.
+
+    Cases are resampled with replacement (any number of classes); the companion of
+    :func:`bootstrap_auc` for reporting a decision rule's accuracy on a test set.
+    """
+    _check_level(level)
+    y, pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    if len(y) == 0 or y.shape != pred.shape:
+        raise MetricInputError(f"y_true and y_pred must be non-empty and the same length; got {len(y)} and {len(pred)}.")
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 100:
+        raise MetricInputError(f"n_boot must be an integer ≥ 100 (1000 is usual); got {n_boot!r}.")
+    hits = (y == pred).astype(np.float64)
+    rows = np.random.default_rng(seed).integers(0, len(hits), (n_boot, len(hits)))
+    boots = hits[rows].mean(axis=1)
+    lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
+    return Interval(float(hits.mean()), float(lo), float(hi), level, n_boot)
+
+
+# ---------------------------------------------------------------- segmentation (notebook 06)
+def _mask_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Two binary masks of the same shape as bool arrays; clear errors for anything else."""
+    a, b = np.asarray(y_true), np.asarray(y_pred)
+    if a.shape != b.shape:
+        raise MetricInputError(f"the masks differ in shape: {a.shape} vs {b.shape}; compare one mask with one "
+                               "prediction of the same size (squeeze a channel axis of 1 first).")
+    if a.size == 0:
+        raise MetricInputError("the masks are empty arrays (no pixels).")
+    for name, m in (("y_true", a), ("y_pred", b)):
+        if m.dtype != bool and not np.isin(m, (0, 1)).all():
+            raise MetricInputError(f"{name} must be a binary mask (bool, or 0/1); it holds other values "
+                                   f"(from {np.nanmin(m):.3g} to {np.nanmax(m):.3g}). Threshold probabilities first, e.g. prob > 0.5.")
+    return a.astype(bool), b.astype(bool)
+
+
+def _overlap(y_true: Any, y_pred: Any, per_image: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    a, b = _mask_pair(y_true, y_pred)
+    if per_image:
+        if a.ndim < 2:
+            raise MetricInputError(f"per_image needs a batch of masks (N, H, W); got shape {a.shape}.")
+        axes = tuple(range(1, a.ndim))
+    else:
+        axes = None
+    tp = np.sum(a & b, axis=axes)
+    fp = np.sum(~a & b, axis=axes)
+    fn = np.sum(a & ~b, axis=axes)
+    return np.asarray(tp, dtype=np.float64), np.asarray(fp, dtype=np.float64), np.asarray(fn, dtype=np.float64)
+
+
+def dice(y_true: Any, y_pred: Any, per_image: bool = False, empty: float = 1.0) -> Any:
+    """Dice coefficient (Dice 1945; = F1 score of the pixels): ``2|A∩B| / (|A| + |B|) = 2TP / (2TP + FP + FN)``.
+
+    y_true, y_pred: binary masks of the same shape (bool or 0/1). ``per_image=True``: the first axis holds
+    images and one value per image is returned; otherwise all pixels are pooled into one number.
+    empty: the value when both masks are empty (0/0): 1.0 (both say "nothing", which is right) by
+    default; pass ``np.nan`` to leave such images out of a mean (Metrics Reloaded discusses the choice).
+    """
+    tp, fp, fn = _overlap(y_true, y_pred, per_image)
+    den = 2 * tp + fp + fn
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(den > 0, 2 * tp / np.where(den > 0, den, 1), empty)
+    return out if per_image else float(out)
+
+
+def iou(y_true: Any, y_pred: Any, per_image: bool = False, empty: float = 1.0) -> Any:
+    """Intersection over union (Jaccard index): ``|A∩B| / |A∪B| = TP / (TP + FP + FN)``; Dice = 2 IoU / (1 + IoU).
+
+    Arguments as for :func:`dice`.
+    """
+    tp, fp, fn = _overlap(y_true, y_pred, per_image)
+    den = tp + fp + fn
+    out = np.where(den > 0, tp / np.where(den > 0, den, 1), empty)
+    return out if per_image else float(out)
+
+
+def soft_dice(y_true: Any, prob: Any, smooth: float = 1.0) -> np.ndarray:
+    """Soft Dice loss per image in NumPy, ``1 - (2 Σ p g + s) / (Σ p + Σ g + s)`` (the formula of
+    :func:`helpers.models.soft_dice_loss`); ``y_true`` in {0, 1}, ``prob`` in [0, 1], shape (N, ...)."""
+    g, p = np.asarray(y_true, dtype=np.float64), np.asarray(prob, dtype=np.float64)
+    if g.shape != p.shape or g.ndim < 2:
+        raise MetricInputError(f"need masks and probabilities of the same shape (N, ...); got {g.shape} and {p.shape}.")
+    if p.min() < 0 or p.max() > 1:
+        raise MetricInputError("prob must hold probabilities in [0, 1].")
+    axes = tuple(range(1, g.ndim))
+    return 1 - (2 * (g * p).sum(axis=axes) + smooth) / (g.sum(axis=axes) + p.sum(axis=axes) + smooth)
+
+
+def hausdorff(y_true: Any, y_pred: Any, percentile: float = 100.0, spacing: float = 1.0) -> float:
+    """Symmetric Hausdorff distance between the pixels of two binary masks (in units of ``spacing``).
+
+    ``max(max_a d(a, B), max_b d(b, A))``: the farthest any pixel of one mask lies from the other mask; the
+    same definition as :func:`skimage.metrics.hausdorff_distance`. ``percentile=95`` gives the robust HD95
+    (the 95th percentile of all those distances instead of the maximum). Both masks empty: 0.0; one empty:
+    ``inf`` (there is no distance to nothing). Computed with Euclidean distance transforms (SciPy).
+    """
+    from scipy import ndimage
+
+    a, b = _mask_pair(y_true, y_pred)
+    if not 0 < percentile <= 100:
+        raise MetricInputError(f"percentile must be in (0, 100]; got {percentile!r}.")
+    if not a.any() and not b.any():
+        return 0.0
+    if not a.any() or not b.any():
+        return float("inf")
+    to_b = ndimage.distance_transform_edt(~b, sampling=spacing)[a]
+    to_a = ndimage.distance_transform_edt(~a, sampling=spacing)[b]
+    if percentile == 100:
+        return float(max(to_b.max(), to_a.max()))
+    return float(np.percentile(np.concatenate([to_b, to_a]), percentile))
+
+
+def lesion_detection(y_true: Any, y_pred: Any, min_overlap: int = 1) -> dict[str, np.ndarray]:
+    """Per-lesion detection counts for a batch of masks (N, H, W[, D]).
+
+    Lesions are the connected components (8-connected in 2D, 26 in 3D) of each true mask, predicted findings
+    the components of each predicted mask. A true lesion is *detected* when at least ``min_overlap`` of its
+    pixels are predicted; a predicted component touching no true lesion is a *false positive*.
+    Returns per image ``lesions``, ``detected`` and ``false_positives`` (int arrays of length N):
+    sensitivity = detected.sum() / lesions.sum(); false positives per image = false_positives.mean().
+    """
+    from scipy import ndimage
+
+    a, b = _mask_pair(y_true, y_pred)
+    if a.ndim < 3:
+        raise MetricInputError(f"need a batch of masks (N, H, W); got shape {a.shape}.")
+    if not isinstance(min_overlap, (int, np.integer)) or min_overlap < 1:
+        raise MetricInputError(f"min_overlap must be a positive number of pixels; got {min_overlap!r}.")
+    structure = np.ones((3,) * (a.ndim - 1), dtype=bool)
+    out = {k: np.zeros(len(a), dtype=np.int64) for k in ("lesions", "detected", "false_positives")}
+    for i in range(len(a)):
+        true_lab, n_true = ndimage.label(a[i], structure)
+        pred_lab, n_pred = ndimage.label(b[i], structure)
+        if n_true:
+            hit = ndimage.sum(b[i], true_lab, index=np.arange(1, n_true + 1))
+            out["lesions"][i], out["detected"][i] = n_true, int(np.sum(np.asarray(hit) >= min_overlap))
+        if n_pred:
+            touch = ndimage.maximum(a[i], pred_lab, index=np.arange(1, n_pred + 1))
+            out["false_positives"][i] = int(np.sum(~np.asarray(touch, dtype=bool)))
+    return out
+
+
+def patient_bootstrap(values: Any, patients: Any, weights: Any = None, n_boot: int = 1000, level: float = 0.95,
+                      seed: int = 0) -> Interval:
+    """A ratio of sums over images, ``Σ values / Σ weights`` (a mean when ``weights`` is None), with a CI from
+    a bootstrap over **patients**: each resample draws patients with replacement and keeps all their images.
+
+    Images of one patient are alike, so resampling images as if independent would give too narrow an
+    interval. Examples: mean Dice per image (values = Dice per image); per-lesion sensitivity (values =
+    lesions detected per image, weights = lesions per image); false positives per image (values = false
+    positives per image).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    pid = np.asarray(patients)
+    w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=np.float64)
+    if v.ndim != 1 or len(v) == 0 or pid.shape != v.shape or w.shape != v.shape:
+        raise MetricInputError(f"values, patients (and weights) must be 1D of one length; got {v.shape}, {pid.shape}, {w.shape}.")
+    if not (np.isfinite(v).all() and np.isfinite(w).all()) or (w < 0).any():
+        raise MetricInputError("values and weights must be finite (drop NaN images first) and weights ≥ 0.")
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 100:
+        raise MetricInputError(f"n_boot must be an integer ≥ 100 (1000 is usual); got {n_boot!r}.")
+    _check_level(level)
+    ids, inverse = np.unique(pid, return_inverse=True)
+    if len(ids) < 2:
+        raise MetricInputError("a bootstrap over patients needs at least 2 patients.")
+    v_sum = np.bincount(inverse, weights=v, minlength=len(ids))
+    w_sum = np.bincount(inverse, weights=w, minlength=len(ids))
+    if w_sum.sum() <= 0:
+        raise MetricInputError("the weights sum to 0: nothing to divide by.")
+    rng = np.random.default_rng(seed)
+    counts = np.zeros((n_boot, len(ids)))
+    draws = rng.integers(0, len(ids), (n_boot, len(ids)))
+    np.add.at(counts, (np.repeat(np.arange(n_boot), len(ids)), draws.ravel()), 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        boots = (counts @ v_sum) / (counts @ w_sum)
+    boots = boots[np.isfinite(boots)]
+    lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
+    return Interval(float(v_sum.sum() / w_sum.sum()), float(lo), float(hi), level, n_boot)

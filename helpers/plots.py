@@ -213,3 +213,67 @@ def roc_curve(y_true: Any, scores: Any, label: str | None = None, pos_label: int
     fig.tight_layout()
     return fig, ax
 
+
+
+# ---------------------------------------------------------------- segmentation (notebook 06)
+TRUE_COLOUR, PRED_COLOUR = "#56B4E9", "#E69F00"   # sky blue: the truth; orange: the prediction (Okabe-Ito)
+
+
+def mask_overlay(ax: Any, image: Any, true_mask: Any = None, pred_mask: Any = None, title: str | None = None,
+                 heat: Any = None) -> None:
+    """Draw a grey ``image`` with the outline of ``true_mask`` (sky blue) and of ``pred_mask`` (orange, dashed).
+
+    heat: optional map in [0, 1] (e.g. a probability map) shown in colour under the outlines.
+    """
+    img = np.asarray(image).squeeze()
+    if img.ndim != 2:
+        raise ValueError(f"image must be one 2D image (H, W) or (H, W, 1); got shape {np.asarray(image).shape}.")
+    ax.imshow(img, cmap="gray")
+    if heat is not None:
+        ax.imshow(np.asarray(heat).squeeze(), cmap="magma", alpha=0.55, vmin=0, vmax=1)
+    for m, colour, style in ((true_mask, TRUE_COLOUR, "solid"), (pred_mask, PRED_COLOUR, "dashed")):
+        if m is None:
+            continue
+        m = np.asarray(m).squeeze().astype(float)
+        if m.shape != img.shape:
+            raise ValueError(f"a mask of shape {m.shape} does not fit the image {img.shape}.")
+        if m.any() and not m.all():
+            ax.contour(m, levels=[0.5], colors=[colour], linewidths=1.3, linestyles=style)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=8)
+
+
+def segmentation_grid(images: Any, true_masks: Any, pred_masks: Any = None, prob_maps: Any = None,
+                      titles: Sequence[str] | None = None, suptitle: str | None = None, size: float = 1.5):
+    """One column per image: the image with the true (sky blue) and predicted (orange, dashed) outlines, and,
+    when ``prob_maps`` is given, a second row with the probability map. Returns ``(fig, axes)``."""
+    plt = _plt()
+    arr = _as_images(images)
+    n = len(arr)
+    for name, m in (("true_masks", true_masks), ("pred_masks", pred_masks), ("prob_maps", prob_maps)):
+        if m is not None and len(m) != n:
+            raise ValueError(f"{name} has {len(m)} entries for {n} images; give one per image.")
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"got {len(titles)} titles for {n} images; give one title per image.")
+    rows = 1 + (prob_maps is not None)
+    fig, axes = plt.subplots(rows, n, figsize=(size * n, size * rows + (0.5 if suptitle else 0.1)), squeeze=False)
+    for k in range(n):
+        mask_overlay(axes[0, k], arr[k], true_masks[k], None if pred_masks is None else pred_masks[k],
+                     title=None if titles is None else titles[k])
+        if prob_maps is not None:
+            ax = axes[1, k]
+            ax.imshow(np.asarray(prob_maps[k]).squeeze(), cmap="magma", vmin=0, vmax=1)
+            m = np.asarray(true_masks[k]).squeeze().astype(float)
+            if m.any() and not m.all():
+                ax.contour(m, levels=[0.5], colors=[TRUE_COLOUR], linewidths=1.3)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[0, 0].set_ylabel("image", fontsize=8)
+    if prob_maps is not None:
+        axes[1, 0].set_ylabel("probability", fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig, axes

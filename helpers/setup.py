@@ -45,7 +45,8 @@ def start(seed: int = 0, tensorflow: bool = True, quiet: bool = True) -> None:
 
     Taught in notebook 00, set-up (every notebook opens with it).
 
-    seed: the seed for Python, NumPy and Keras (and so TensorFlow).
+    seed: the seed for Python, NumPy and Keras (and so TensorFlow). The environment variable
+        ``COURSE_SEED``, when set, replaces it (the course's spread measurement uses it).
     tensorflow: also import TensorFlow and make its ops deterministic (3-5 s on first import).
     quiet: hide TensorFlow's C++ and Python log lines and library warnings that learners can't act on.
 
@@ -53,6 +54,8 @@ def start(seed: int = 0, tensorflow: bool = True, quiet: bool = True) -> None:
     (see the module's docstring). If TensorFlow was imported before ``start``, they can no longer take
     effect; ``start`` then says so in one line (restart the kernel to fix it).
     """
+    if os.environ.get("COURSE_SEED"):  # set only to measure how far trained numbers move with the seed
+        seed = int(os.environ["COURSE_SEED"])
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     late = "tensorflow" in sys.modules

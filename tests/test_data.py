@@ -1,9 +1,13 @@
 """The data layer: registry, downloads with checksums, cache handling, loading, command line."""
 from __future__ import annotations
 
+import json
+import os
+import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +25,7 @@ DESIGN_CARD = {
     "pathmnist": ("a8b06965200029087d5bd730944a56c1", (89996, 10004, 7180), 9, "CC BY 4.0"),
     "nodulemnist3d": ("8755a7e9e05a4d9ce80a24c3e7a256f3", (1158, 165, 310), 2, "CC BY 4.0"),
     "organmnist3d": ("a0c5a1ff56af4f155c46d46fbb45a2fe", (971, 161, 610), 11, "CC BY 4.0"),
+    "adrenalmnist3d": ("bbd3c5a5576322bc4cdfea780653b1ce", (1188, 98, 298), 2, "CC BY 4.0"),
 }
 
 
@@ -191,18 +196,19 @@ def _cli(*args, env_dir):
 
 def test_cli_offline_download_is_one_clear_line_fast(tmp_path):
     t0 = time.perf_counter()
-    res = _cli("download", "pneumoniamnist", "--base-url", "http://127.0.0.1:9", env_dir=tmp_path)
+    res = _cli("download", "bloodmnist", "--base-url", "http://127.0.0.1:9", env_dir=tmp_path)
     assert time.perf_counter() - t0 < 10
     assert res.returncode == 1
     assert res.stderr.strip().count("\n") == 0 and "Traceback" not in res.stderr
-    assert res.stderr.startswith("pneumoniamnist: Could not download pneumoniamnist.npz")
+    assert res.stderr.startswith("bloodmnist: Could not download bloodmnist.npz")
 
 
 def test_cli_list_and_verify(tmp_path):
     res = _cli("list", env_dir=tmp_path)
     assert res.returncode == 0 and "simlesion2d" in res.stdout and "not downloaded" in res.stdout
+    assert re.search(r"breastmnist .* shipped ", res.stdout)
     res = _cli("verify", env_dir=tmp_path)
-    assert res.returncode == 0 and "missing" in res.stdout
+    assert res.returncode == 0 and "missing" in res.stdout and re.search(r"medmnist/breastmnist.npz +ok", res.stdout)
     res = _cli("download", "pneumonia", env_dir=tmp_path)
     assert res.returncode == 1 and "Did you mean 'pneumoniamnist'" in res.stderr
 
@@ -211,3 +217,386 @@ def test_import_helpers_is_fast_and_does_not_load_tensorflow():
     code = "import time; t=time.perf_counter(); import helpers, helpers.data, helpers.plots, helpers.imaging, helpers.simulate, helpers.models; import sys; print(time.perf_counter()-t, 'tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout.split()
     assert float(out[0]) < 1.0 and out[1] == "False"
+
+
+# ================================================================ shipped MedMNIST files (issue 14, item 1)
+ROOT = Path(data.__file__).resolve().parent.parent
+SHIPPED = {  # dataset -> class counts (train, val, test) from the MedMNIST files themselves
+    "pneumoniamnist": ([1214, 3494], [135, 389], [234, 390]),
+    "breastmnist": ([147, 399], [21, 57], [42, 114]),
+    "adrenalmnist3d": ([929, 259], [76, 22], [229, 69]),
+}
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Fail the test if anything tries to open a URL."""
+    import urllib.request
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"the network was used: {args[:1]}")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+
+
+@pytest.mark.parametrize("flag", sorted(SHIPPED))
+def test_shipped_file_is_the_official_one_with_its_card(flag):
+    e = data.REGISTRY[flag]
+    path = ROOT / "data" / e["shipped"]
+    assert e["shipped"] == f"medmnist/{flag}.npz" and data.shipped_path(flag) == path
+    assert data.md5sum(path) == e["md5"]["28"]
+    with np.load(path, allow_pickle=False) as f:
+        for split, counts in zip(data.SPLITS, SHIPPED[flag]):
+            labels = f[f"{split}_labels"].ravel()
+            assert np.bincount(labels).tolist() == counts == e["class_counts"][split]
+            assert len(labels) == e["splits"][split] and f[f"{split}_images"].dtype == np.uint8
+            assert f[f"{split}_images"].shape[1:] == (28,) * e["ndim"]
+    assert e["licence"] == "CC BY 4.0" and "Scientific Data" in e["citation"]
+
+
+def test_shipped_sets_load_offline_without_touching_the_network(data_dir, no_network, monkeypatch):
+    monkeypatch.setenv(data.OFFLINE_VAR, "1")
+    ds = data.load("adrenalmnist3d", "test")
+    assert ds.x.shape == (298, 28, 28, 28) and ds.info.label_names == ("normal", "hyperplasia")
+    breast = data.load("breastmnist", "val")
+    assert len(breast) == 78 and breast.info.label_names[0] == "malignant" and breast.info.positive_label == 0
+    assert data.download("pneumoniamnist") == ROOT / "data" / "medmnist" / "pneumoniamnist.npz"
+    assert not data_dir.exists() or not any(data_dir.iterdir())   # nothing copied into the cache
+
+
+def test_registry_states_the_medmnist_citation_once_and_published_rows_as_data():
+    raw = json.loads((ROOT / "helpers" / "registry.json").read_text(encoding="utf-8"))
+    medmnist = [e for e in raw["datasets"].values() if e["kind"] == "medmnist"]
+    assert all(e["citation"] == "medmnist" for e in medmnist) and "Scientific Data 10, 41" in raw["citations"]["medmnist"]
+    pneumonia = {r["method"]: (r["auc"], r["acc"]) for r in data.published_results("pneumoniamnist")}
+    assert pneumonia == {"ResNet-18 (28)": (0.944, 0.854), "ResNet-18 (224)": (0.956, 0.864),
+                         "ResNet-50 (28)": (0.948, 0.854), "ResNet-50 (224)": (0.962, 0.884),
+                         "auto-sklearn": (0.942, 0.855), "AutoKeras": (0.947, 0.878),
+                         "Google AutoML Vision": (0.991, 0.946)}
+    breast = data.published_results("breastmnist")
+    assert {r["method"]: (r["auc"], r["acc"]) for r in breast if r["verified"]} == {
+        "ResNet-18 (28)": (0.901, 0.863), "Google AutoML Vision": (0.919, 0.861)}
+    assert all(r["verified"] for r in breast)          # unverified cells are left out
+    assert data.published_results("adrenalmnist3d") == [] and data.published_results("nodulemnist3d") == []
+
+
+def test_groups_cover_every_set_the_notebooks_use():
+    used = set()
+    for src in (ROOT / "notebooks" / "src").glob("*.py"):
+        used |= set(re.findall(r"""(?:try_)?load\(\s*["']([a-z0-9]+)["']""", src.read_text(encoding="utf-8")))
+    downloaded = {n for n in used if data.REGISTRY[n]["kind"] == "medmnist"}
+    assert downloaded <= set(data.group("course")), downloaded - set(data.group("course"))
+    assert "nodulemnist3d" in data.group("course") and set(data.group("all")) >= set(data.group("course"))
+    with pytest.raises(data.UnknownDatasetError, match="course"):
+        data.group("nope")
+
+
+def test_data_cards_for_the_shipped_sets_and_no_unverified_nodule_row():
+    text = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    for flag in SHIPPED:
+        assert f"`{flag}`" in text
+    card = text[text.index("### `breastmnist`"):]
+    card = card[:card.index("\n### ")]
+    assert "0 = malignant" in card and "CC BY 4.0" in card and "147" in card
+    assert "0.915" not in text and "0.908" not in text  # the unverified NoduleMNIST3D row is gone
+    assert "hyperplasia" in text and "by patient" in text
+
+
+def test_gitignore_tracks_the_shipped_files_and_ignores_downloads():
+    import shutil
+
+    if not shutil.which("git") or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+
+    def ignored(path):
+        return subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=ROOT).returncode == 0
+
+    for flag in SHIPPED:
+        assert not ignored(f"data/medmnist/{flag}.npz"), f"data/medmnist/{flag}.npz would not be committed"
+    for path in ("data/bloodmnist.npz", "data/pneumoniamnist.npz", "data/simulated/x.npz", "data/.x.npz.h-1.a.part",
+                 "data/medmnist/bloodmnist.npz", "data/.unpack.h-1.abc.part/x.npz"):
+        assert ignored(path), f"{path} should be ignored"
+
+
+@pytest.fixture
+def shipped_copy(tmp_path, monkeypatch):
+    """A copy of the repository's data/ folder with the shipped files, as SHIPPED_DIR."""
+    import shutil
+
+    folder = tmp_path / "repo-data"
+    shutil.copytree(ROOT / "data" / "medmnist", folder / "medmnist")
+    monkeypatch.setattr(data, "SHIPPED_DIR", folder)
+    return folder
+
+
+@pytest.mark.parametrize("damage", ["delete", "corrupt"])
+def test_a_damaged_shipped_file_offline_is_one_sentence(data_dir, shipped_copy, damage, capsys, monkeypatch):
+    path = shipped_copy / "medmnist" / "breastmnist.npz"
+    if damage == "delete":
+        path.unlink()
+    else:
+        path.write_bytes(path.read_bytes()[:1000])
+    assert data.try_load("breastmnist", "test", base_url="http://127.0.0.1:9") is None
+    out = capsys.readouterr()
+    assert out.out.count("\n") == 1 and "shipped with the course" in out.out and str(data_dir) in out.out
+    assert "git checkout -- data/medmnist/breastmnist.npz" in out.out and out.err == ""   # one sentence in all
+    monkeypatch.setenv(data.OFFLINE_VAR, "1")
+    with pytest.raises(data.OfflineError, match="COURSE_OFFLINE"):
+        data.load("breastmnist")
+    assert data.main(["verify"]) == 1
+    assert ("missing" if damage == "delete" else "CORRUPT") in capsys.readouterr().out
+
+
+def test_a_damaged_shipped_file_is_downloaded_into_the_cache_when_online(data_dir, shipped_copy, tmp_path,
+                                                                          http_server, capsys):
+    import shutil
+
+    shutil.copy(ROOT / "data" / "medmnist" / "breastmnist.npz", tmp_path / "served" / "breastmnist.npz")
+    (shipped_copy / "medmnist" / "breastmnist.npz").unlink()
+    ds = data.load("breastmnist", "train", base_url=http_server)
+    assert len(ds) == 546 and (data_dir / "breastmnist.npz").is_file()
+    assert "shipped with the course" in capsys.readouterr().err
+    assert data.download("breastmnist", base_url="http://127.0.0.1:9") == data_dir / "breastmnist.npz"  # cached now
+
+
+# ================================================================ issue 17
+# ---- item 6: files readable by others (respecting umask)
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_downloaded_and_generated_files_respect_the_umask(data_dir, fake_pneumonia, http_server, monkeypatch,
+                                                          umask, mode):
+    import helpers.simulate
+
+    def tiny(cfg):
+        z = np.zeros((2, 28, 28), np.uint8)
+        return {f"{s}_{k}": v for s in data.SPLITS for k, v in
+                (("images", z), ("labels", np.zeros(2, np.int64)), ("patients", np.arange(2)),
+                 ("lesion_centers", np.zeros((2, 2))), ("lesion_radii", np.zeros(2)), ("lesion_contrasts", np.zeros(2)))}
+
+    monkeypatch.setattr(helpers.simulate, "generate", tiny)
+    old = os.umask(umask)
+    try:
+        path = data.download("pneumoniamnist", base_url=http_server, progress=False)
+        sim = data._simulated("simlesion2d", 28, 0)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == mode
+    assert sim.stat().st_mode & 0o777 == mode and sim.parent == data_dir / "simulated"
+
+
+# ---- item 7: every failure is the course's own one-line error
+def _one_line(text: str) -> bool:
+    return text.strip().count("\n") == 0 and "Traceback" not in text and text.strip() != ""
+
+
+def test_a_folder_named_like_the_file(data_dir, capsys):
+    (data_dir / "bloodmnist.npz").mkdir(parents=True)
+    with pytest.raises(data.FileAccessError, match="a folder, not a file"):
+        data.load("bloodmnist")
+    assert data.try_load("bloodmnist") is None and _one_line(capsys.readouterr().out)
+    assert data.verify()["bloodmnist.npz"].startswith("UNREADABLE")
+    assert data.main(["download", "bloodmnist"]) == 1 and _one_line(capsys.readouterr().err)
+    with pytest.raises(data.FileAccessError, match="folder"):
+        data.check_npz(data_dir / "bloodmnist.npz")
+
+
+def test_permission_errors(data_dir, fake_pneumonia, http_server, monkeypatch, capsys):
+    data.download("pneumoniamnist", base_url=http_server, progress=False)
+
+    def denied(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(data, "md5sum", denied)
+    with pytest.raises(data.FileAccessError, match="Permission denied"):
+        data.load("pneumoniamnist")
+    assert data.try_load("pneumoniamnist") is None and _one_line(capsys.readouterr().out)
+    assert data.verify()["pneumoniamnist.npz"] == "UNREADABLE (Permission denied)"
+    monkeypatch.undo()
+    monkeypatch.setenv(data.ENV_VAR, str(data_dir))
+    monkeypatch.setitem(data.REGISTRY, "pneumoniamnist", dict(data.REGISTRY["pneumoniamnist"],
+                                                              md5={"28": data.md5sum(fake_pneumonia)}, shipped=None))
+    monkeypatch.setattr(np, "load", denied)
+    with pytest.raises(data.FileAccessError, match="Cannot read"):
+        data.load("pneumoniamnist")
+
+
+@pytest.mark.parametrize("reply, kind", [
+    (b"garbage\r\n\r\n", "BadStatusLine"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc", "IncompleteRead"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly a few bytes", "of 1000 bytes"),
+    (b"", "RemoteDisconnected"),
+])
+def test_http_protocol_errors_are_one_sentence(data_dir, scripted_server, capsys, reply, kind):
+    base = scripted_server(reply)
+    with pytest.raises(data.DataError) as err:
+        data.download("bloodmnist", base_url=base, progress=False)
+    assert "\n" not in str(err.value) and "bloodmnist.npz" in str(err.value)
+    assert data.try_load("bloodmnist", base_url=base) is None and _one_line(capsys.readouterr().out)
+    assert not list(data_dir.glob(".*.part"))
+
+
+def test_invalid_url_is_one_sentence(data_dir, capsys):
+    with pytest.raises(data.DownloadError, match="InvalidURL"):
+        data.download("bloodmnist", base_url="http://127.0.0.1:port", progress=False)
+    assert data.main(["download", "bloodmnist", "--base-url", "http://127.0.0.1:port"]) == 1
+    assert _one_line(capsys.readouterr().err)
+
+
+# ---- item 8: a deadline per file; partial files of killed runs
+def test_a_trickling_server_meets_the_deadline(data_dir, trickling_server):
+    t0 = time.perf_counter()
+    with pytest.raises(data.DownloadError, match="took longer than 2 s"):
+        data.download("bloodmnist", base_url=trickling_server, progress=False, timeout=5, deadline=2)
+    assert time.perf_counter() - t0 < 6
+    assert not list(data_dir.glob(".*.part"))
+
+
+def test_download_all_against_a_silent_server_gives_up_at_once(tmp_path, silent_server):
+    t0 = time.perf_counter()
+    res = _cli("download", "all", "--base-url", silent_server, "--timeout", "1", env_dir=tmp_path)
+    assert time.perf_counter() - t0 < 15
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    lines = res.stderr.strip().splitlines()
+    not_shipped = [n for n in data.group("all") if data.shipped_path(n) is None]
+    assert len(lines) == len(not_shipped) and sum("skipped (the server did not answer" in ln for ln in lines) == \
+        len(not_shipped) - 1
+    assert all(f"{n}: ok" in res.stdout for n in SHIPPED)  # shipped sets need no server
+
+
+def test_a_killed_download_leaves_a_part_file_that_verify_removes(data_dir, trickling_server):
+    import signal
+
+    data_dir.mkdir(parents=True)
+    code = (f"from helpers import data; data.download('bloodmnist', base_url={trickling_server!r}, progress=False, "
+            "deadline=100)")
+    env = dict(os.environ, **{data.ENV_VAR: str(data_dir)})
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 30
+        while not list(data_dir.glob(".*.part")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    parts = list(data_dir.glob(".*.part"))
+    assert len(parts) == 1 and data.stale_parts(data_dir) == parts
+    assert "stale partial download" in _cli("list", env_dir=data_dir).stdout
+    report = data.verify()
+    assert report[parts[0].name] == "stale partial download, removed" and not parts[0].exists()
+
+
+def test_stale_parts_by_writer_and_age(data_dir):
+    data_dir.mkdir(parents=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = data._host()
+    of_dead = data_dir / f".bloodmnist.npz.{host}-{dead.pid}.x1.part"
+    of_me = data_dir / f".bloodmnist.npz.{host}-{os.getpid()}.x2.part"
+    old = data_dir / ".dermamnist.npz.k3j4.part"                      # an older run's name: by age only
+    young = data_dir / ".retinamnist.npz.k3j5.part"
+    for p in (of_dead, of_me, old, young):
+        p.write_bytes(b"partial")
+    os.utime(old, (time.time() - 2 * data.STALE_PART_S,) * 2)
+    assert data.stale_parts(data_dir) == sorted([of_dead, old])
+    assert data.clean_stale_parts(data_dir) == sorted([of_dead, old])
+    assert of_me.exists() and young.exists()
+
+
+# ---- item 9: a damaged .npz is refused in one sentence before anything slow
+def _npz(path: Path) -> Path:
+    from conftest import make_medmnist_npz
+
+    return make_medmnist_npz(path, n=(8, 4, 4))
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("empty", "is empty"), ("truncate", "truncated or damaged"), ("crc", "fails its CRC check"),
+    ("keys", "lacks the arrays"), ("text", "not a readable .npz"),
+])
+def test_check_npz(tmp_path, damage, message):
+    path = _npz(tmp_path / "x.npz")
+    assert data.check_npz(path) == path
+    raw = bytearray(path.read_bytes())
+    if damage == "empty":
+        raw = b""
+    elif damage == "truncate":
+        raw = raw[: len(raw) * 2 // 3]
+    elif damage == "crc":
+        raw[200] ^= 0xFF  # inside the first (stored, uncompressed) array
+    elif damage == "text":
+        raw = b"not a zip at all"
+    if damage == "keys":
+        np.savez(path, images=np.zeros(3, np.uint8))
+    else:
+        path.write_bytes(bytes(raw))
+    with pytest.raises(data.CorruptFileError, match=message) as err:
+        data.check_npz(path)
+    assert "\n" not in str(err.value)
+    with pytest.raises(data.FileAccessError, match="No file"):
+        data.check_npz(tmp_path / "missing.npz")
+
+
+@pytest.mark.parametrize("damage", ["empty", "crc"])
+def test_train_command_refuses_a_damaged_npz_before_loading_tensorflow(tmp_path, damage):
+    path = _npz(tmp_path / "bad.npz")
+    raw = bytearray(path.read_bytes())
+    if damage == "empty":
+        raw = b""
+    else:
+        raw[200] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-m", "helpers.train", str(path)], capture_output=True, text=True,
+                         timeout=120, cwd=ROOT)
+    assert time.perf_counter() - t0 < 8, "TensorFlow was imported before the file was checked"
+    assert res.returncode == 1 and _one_line(res.stderr) and res.stderr.startswith("error: ")
+
+
+# ---- item 12: online side effects are opt-in
+def test_course_offline_never_tries_the_network(data_dir, no_network, monkeypatch, capsys):
+    monkeypatch.setenv(data.OFFLINE_VAR, "1")
+    with pytest.raises(data.OfflineError, match="COURSE_OFFLINE is set"):
+        data.download("nodulemnist3d")
+    assert data.try_load("nodulemnist3d") is None and _one_line(capsys.readouterr().out)
+    assert data.main(["download", "course"]) == 1
+    out = capsys.readouterr()
+    assert "pneumoniamnist: ok" in out.out and out.err.count("COURSE_OFFLINE") >= 1
+    assert "Traceback" not in out.err
+
+
+def test_cifar10_is_opt_in(monkeypatch, tmp_path, capsys):
+    import socket
+
+    from helpers import train
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the network was tried without COURSE_CIFAR10")
+
+    monkeypatch.delenv("COURSE_CIFAR10", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    assert train.try_cifar10() is None
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "COURSE_CIFAR10=1" in out
+    monkeypatch.setenv("COURSE_CIFAR10", "1")
+    monkeypatch.setenv(data.OFFLINE_VAR, "1")
+    assert train.try_cifar10() is None and "COURSE_OFFLINE" in capsys.readouterr().out
+
+
+def test_sigterm_during_a_download_leaves_no_part_file(data_dir, trickling_server):
+    import signal
+
+    data_dir.mkdir(parents=True)
+    env = dict(os.environ, **{data.ENV_VAR: str(data_dir)})
+    proc = subprocess.Popen([sys.executable, "-m", "helpers.data", "download", "bloodmnist", "--base-url",
+                             trickling_server, "--deadline", "100"], env=env, cwd=ROOT, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not list(data_dir.glob(".*.part")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert list(data_dir.glob(".*.part"))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert not list(data_dir.glob(".*.part"))

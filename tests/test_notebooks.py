@@ -1,6 +1,7 @@
 """The stored notebooks: in step with their sources, executed, and shaped like the course's lectures.
 
-(Running them is nbval's job: `pytest --nbval-lax notebooks/`.)
+(Running them and comparing their checked outputs is the job of the notebook tests that the root
+``conftest.py`` collects: ``pytest notebooks/``; rules in ``tests/nbcheck.py``.)
 """
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+
+import nbcheck
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "notebooks" / "src").glob("[0-9][0-9]_*.py"))
@@ -50,4 +53,7 @@ def test_notebook_has_the_course_shape(src):
     assert "exercise" in tags and "solution" in tags
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "## Summary" in text
-    assert any("NBVAL_CHECK_OUTPUT" in c.source for c in nb.cells if c.cell_type == "code"), "no output is compared"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    policies = [nbcheck.policy(c.source) for c in code]  # raises on a mistyped marker
+    assert "exact" in policies, "no output is compared exactly (formula checks, data sizes...)"
+    assert not [c for c in code if "NBVAL_" in c.source], "nbval markers are not read any more: use # CHECK_OUTPUT"

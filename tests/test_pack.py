@@ -29,6 +29,7 @@ def cache_with_files(data_dir, monkeypatch):
         path = make_medmnist_npz(data_dir / data.REGISTRY[name]["file"], n=(12, 4, 4), shape=shape, seed=seed)
         entry = dict(data.REGISTRY[name])
         entry["md5"] = {"28": data.md5sum(path)}
+        entry.pop("shipped", None)  # stand-ins: not the files the course ships
         monkeypatch.setitem(data.REGISTRY, name, entry)
     for name, entry in list(data.REGISTRY.items()):  # no other file can be "present"
         if entry["kind"] == "medmnist" and name not in FAKE:
@@ -58,7 +59,7 @@ def _state(folder: Path) -> dict[str, bytes]:
 
 def _assert_nothing_left(folder: Path, before: dict[str, bytes]) -> None:
     assert _state(folder) == before
-    assert not list(folder.glob(".unpack-*")) if folder.exists() else True
+    assert not list(folder.glob(".unpack*")) if folder.exists() else True
 
 
 # ---------------------------------------------------------------- round trip
@@ -74,7 +75,7 @@ def test_round_trip(packed, cache_with_files, fresh_cache):
     ds = data.load("bloodmnist", "train")                  # the notebooks' loader reads them
     assert ds.x.shape == (12, 28, 28, 3) and ds.x.dtype == np.uint8
     assert pack.unpack(packed) == {f: "already there" for f in originals}
-    assert not list(fresh_cache.glob(".unpack-*"))
+    assert not list(fresh_cache.glob(".unpack*"))
 
 
 def test_archive_content_and_determinism(packed, cache_with_files, tmp_path):
@@ -99,8 +100,8 @@ def test_create_selected_names(cache_with_files, tmp_path):
 def test_create_errors(cache_with_files, tmp_path):
     with pytest.raises(data.UnknownDatasetError, match="pneumoniamnist"):
         pack.create(tmp_path / "x.zip", ["pneumonia"])
-    with pytest.raises(pack.PackError, match="download breastmnist"):
-        pack.create(tmp_path / "x.zip", ["breastmnist"])
+    with pytest.raises(pack.PackError, match="download dermamnist"):
+        pack.create(tmp_path / "x.zip", ["dermamnist"])
     with pytest.raises(pack.PackError, match="generated"):
         pack.create(tmp_path / "x.zip", ["simlesion2d"])
     bad = cache_with_files / "bloodmnist.npz"
@@ -166,7 +167,7 @@ def test_every_flipped_byte_is_caught_or_harmless(packed, fresh_cache, tmp_path)
             assert not list(fresh_cache.glob("*.npz")), f"flip at {pos}: a file was installed from a refused archive"
         else:
             assert {f.name: data.md5sum(f) for f in fresh_cache.glob("*.npz")} == expected, f"flip at {pos}"
-        assert not list(fresh_cache.glob(".unpack-*"))
+        assert not list(fresh_cache.glob(".unpack*"))
     assert refused > len(positions) // 2
 
 
@@ -259,3 +260,153 @@ def test_module_entry_point_reports_one_line(tmp_path):
                           capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 1
     assert proc.stderr.strip().count("\n") == 0 and "missing.zip does not exist" in proc.stderr
+
+
+# ---------------------------------------------------------------- issue 14 and 17
+def test_shipped_sets_are_not_packed(data_dir, tmp_path):
+    """The real registry: the shipped files are in every copy of the course, so a pack need not carry them."""
+    import shutil
+
+    data_dir.mkdir()
+    for name in ("pneumoniamnist", "breastmnist"):
+        shutil.copy(data.shipped_path(name), data_dir / data.REGISTRY[name]["file"])  # a cache holding them too
+    with pytest.raises(pack.PackError, match="No MedMNIST file"):
+        pack.create(tmp_path / "x.zip")
+    with pytest.raises(pack.PackError, match="ships with the course"):
+        pack.create(tmp_path / "x.zip", ["breastmnist"])
+
+
+def test_files_written_are_readable_by_others(packed, fresh_cache):
+    old = os.umask(0o022)
+    try:
+        pack.unpack(packed)
+    finally:
+        os.umask(old)
+    assert packed.stat().st_mode & 0o777 == 0o644
+    assert {p.stat().st_mode & 0o777 for p in fresh_cache.glob("*.npz")} == {0o644}
+
+
+def _edit_manifest(packed: Path, dst: Path, fn) -> Path:
+    def change(name, blob):
+        if name != pack.MANIFEST:
+            return name, blob
+        manifest = json.loads(blob)
+        fn(manifest)
+        return name, json.dumps(manifest)
+
+    _rewrite(packed, dst, change)
+    return dst
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda m: m["files"][0].update(bytes="123"), "'bytes' of files\\[0\\] is text \\('123'\\), not a whole number"),
+    (lambda m: m.update(version="2"), "'version' is text \\('2'\\), not a whole number"),
+    (lambda m: m["files"][0].update(file=["a", "b"]), "'file' of files\\[0\\] is a list"),
+    (lambda m: m["files"][0].update(size=True), "'size' of files\\[0\\] is true/false"),
+    (lambda m: m["files"][0].update(bytes=-5), "negative"),
+    (lambda m: m["files"][0].pop("md5"), "has no 'md5'"),
+    (lambda m: m.update(files={"x": 1}), "'files' is an object, not a list"),
+    (lambda m: m["files"].append(7), "files\\[3\\] is a whole number, not an object"),
+])
+def test_manifest_field_types_are_checked(packed, fresh_cache, tmp_path, edit, message):
+    bad = _edit_manifest(packed, tmp_path / "bad.zip", edit)
+    with pytest.raises(pack.CorruptArchiveError, match=message) as err:
+        pack.unpack(bad)
+    assert "\n" not in str(err.value)
+    assert pack.main(["verify", str(bad)]) == 1
+    assert not list(fresh_cache.glob("*.npz"))
+
+
+def test_a_member_larger_than_declared_is_stopped_at_its_declared_size(packed, fresh_cache, tmp_path, monkeypatch):
+    big = b"\0" * (8 << 20)   # 8 MB of zeros where the manifest declares a few kB
+
+    def change(name, blob):
+        if name == "bloodmnist.npz":
+            return name, big
+        return name, blob
+
+    bad = tmp_path / "big.zip"
+    with zipfile.ZipFile(packed) as zin, zipfile.ZipFile(bad, "w", compression=zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(*change(info.filename, zin.read(info.filename)))
+    written = []
+    real_open = open
+
+    def spy_open(path, mode="r", *args, **kwargs):
+        f = real_open(path, mode, *args, **kwargs)
+        if "w" in mode:
+            written.append(Path(path))
+        return f
+
+    sizes = {}
+    real_extract = pack._extract_verified
+
+    def measure(zf, archive, m, target):
+        try:
+            real_extract(zf, archive, m, target)
+        finally:
+            sizes[m.file] = target.stat().st_size if target.exists() else 0
+
+    monkeypatch.setattr(pack, "open", spy_open, raising=False)
+    monkeypatch.setattr(pack, "_extract_verified", measure)
+    declared = {m.file: m.bytes for m in pack.read_manifest(zipfile.ZipFile(bad), bad)}
+    with pytest.raises(pack.CorruptArchiveError, match="larger than the .* bytes its manifest declares"):
+        pack.unpack(bad)
+    assert sizes["bloodmnist.npz"] <= declared["bloodmnist.npz"]
+    assert not list(fresh_cache.glob("*.npz")) and not list(fresh_cache.glob(".unpack*"))
+
+
+def test_a_full_disk_during_unpack_is_the_packs_own_error(packed, fresh_cache, monkeypatch):
+    import errno
+
+    real_open = open
+
+    class FullDisk:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, block):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    monkeypatch.setattr(pack, "open", lambda path, mode="r", *a, **k: FullDisk(real_open(path, mode, *a, **k)),
+                        raising=False)
+    with pytest.raises(pack.PackError, match="No space left on device.*nothing was installed"):
+        pack.unpack(packed)
+    assert pack.main(["unpack", str(packed)]) == 1
+    assert not list(fresh_cache.glob("*.npz")) and not list(fresh_cache.glob(".unpack*"))
+
+
+def test_an_interrupted_unpack_is_cleaned_up_next_time(packed, fresh_cache):
+    fresh_cache.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = fresh_cache / f".unpack.{data._host()}-{dead.pid}.abcd1234.part"
+    left.mkdir()
+    (left / "bloodmnist.npz").write_bytes(b"half")
+    assert data.stale_parts(fresh_cache) == [left]
+    pack.unpack(packed)
+    assert not left.exists()
+
+
+def test_the_course_group_packs_what_the_notebooks_need_beyond_the_shipped_sets(cache_with_files, tmp_path,
+                                                                                monkeypatch):
+    monkeypatch.setitem(data.GROUPS, "course", ["pneumoniamnist", "breastmnist", "nodulemnist3d"])
+    monkeypatch.setitem(data.REGISTRY, "breastmnist", dict(data.REGISTRY["breastmnist"]))  # shipped: skipped
+    members = pack.create(tmp_path / "course.zip", ["course"])
+    assert [m.dataset for m in members] == ["pneumoniamnist", "nodulemnist3d"]
+
+
+def test_a_folder_in_place_of_a_file_is_one_line(packed, fresh_cache, tmp_path, capsys):
+    (fresh_cache / "pneumoniamnist.npz").mkdir(parents=True)       # the last member: nothing may move first
+    with pytest.raises(pack.PackError, match="is a folder, not a file"):
+        pack.unpack(packed)
+    assert [p.name for p in fresh_cache.iterdir()] == ["pneumoniamnist.npz"]    # nothing installed, nothing left
+    assert pack.main(["verify", str(tmp_path)]) == 1                   # a folder given as the archive
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err

@@ -1,7 +1,13 @@
 """Measure every notebook: wall time and peak memory, each in a fresh kernel, one after the other.
 
-    python tools/benchmark.py          # all notebooks; about as long as running them all
-    python tools/benchmark.py 00 02    # some of them
+    python tools/benchmark.py               # all notebooks; about as long as running them all
+    python tools/benchmark.py 00 02         # some of them
+    python tools/benchmark.py --warm-cache  # reuse the data cache instead of an empty one per notebook
+
+Each notebook runs from a fresh kernel and, unless ``--warm-cache``, an empty cache folder of its own
+(``COURSE_DATA_DIR`` set to a new temporary folder: simulated sets and trained models are made again),
+with the course's numerical settings (``helpers.setup.start``: oneDNN off, 2 threads) unless the
+environment sets them (e.g. ``TF_ENABLE_ONEDNN_OPTS=1`` to see what an AVX-512 CPU gains with oneDNN).
 
 Writes the table to notebooks/RUNTIMES.md and between the runtime markers of README.md, and
 rewrites the "**Measured runtime:**" line at the top of each measured notebook (source and .ipynb).
@@ -50,14 +56,37 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def measure(path: Path) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(path), str(NB)], capture_output=True, text=True, check=True)
+def cpu_features() -> str:
+    """Whether this CPU has AVX-512 (where TensorFlow would turn oneDNN on by itself)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "CPU features unknown"
+    return "with AVX-512" if "avx512f" in flags else "without AVX-512"
+
+
+def numerics() -> str:
+    """The numerical settings the notebooks ran with (the course's unless the environment overrides them)."""
+    sys.path.insert(0, str(ROOT))
+    from helpers.setup import REPRODUCIBLE_ENV
+
+    return ", ".join(f"{k}={os.environ.get(k, v)}" for k, v in REPRODUCIBLE_ENV.items())
+
+
+def measure(path: Path, warm_cache: bool = False) -> dict[str, float]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="course-bench-") as empty:
+        env = dict(os.environ) if warm_cache else dict(os.environ, COURSE_DATA_DIR=empty)
+        out = subprocess.run([sys.executable, "-c", CHILD, str(path), str(NB)], capture_output=True, text=True,
+                             check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def runtime_line(r: dict[str, float]) -> str:
     return (f"**Measured runtime:** {r['wall_s']:.0f} s, peak memory {r['peak_mib'] / 1024:.1f} GiB "
-            f"(offline, {os.cpu_count()}-core CPU, `python tools/benchmark.py`, {date.today().isoformat()})")
+            f"(offline, {os.cpu_count()}-core CPU {cpu_features()}, {numerics()}, empty cache; "
+            f"`python tools/benchmark.py`, {date.today().isoformat()})")
 
 
 def rewrite_line(path: Path, line: str) -> None:
@@ -82,7 +111,8 @@ def table(results: dict[str, dict[str, float]]) -> str:
     rows.append(f"| **all** | **{total:.0f} s** | |")
     rows.append("")
     rows.append(f"Measured by `python tools/benchmark.py` on {date.today().isoformat()}: {os.cpu_count()} cores "
-                f"({cpu_name()}), offline, each notebook in a fresh kernel, one after the other.")
+                f"({cpu_name()}, {cpu_features()}), {numerics()}, offline, each notebook in a fresh kernel "
+                "and an empty cache, one after the other.")
     return "\n".join(rows)
 
 
@@ -97,13 +127,14 @@ def update_student_copies() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("prefixes", nargs="*")
+    parser.add_argument("--warm-cache", action="store_true", help="reuse the data cache (faster, not the budget's case)")
     args = parser.parse_args(argv)
     paths = sorted(p for p in NB.glob("[0-9][0-9]_*.ipynb") if not args.prefixes or p.name[:2] in args.prefixes)
     store = NB / "RUNTIMES.json"
     results = json.loads(store.read_text()) if store.exists() else {}
     for path in paths:
         t0 = time.perf_counter()
-        r = measure(path)
+        r = measure(path, args.warm_cache)
         results[path.stem] = r
         print(f"{path.name:28s} {r['wall_s']:6.1f} s  {r['peak_mib']:7.0f} MiB  ({time.perf_counter() - t0:.0f} s with start-up)")
         line = runtime_line(r)

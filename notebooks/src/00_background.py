@@ -86,7 +86,7 @@ fig.tight_layout()
 # The fields a reader checks first, from pydicom's small CT test image:
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 ct = imaging.read_dicom("ct")
 for key, value in imaging.header(ct).items():
     print(f"{key:26s} {value}")
@@ -98,7 +98,7 @@ for key, value in imaging.header(ct).items():
 # common spacing before training.
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 rows, cols = ct.Rows, ct.Columns
 dy, dx = (float(v) for v in ct.PixelSpacing)
 print(f"field of view: {rows * dy:.1f} mm × {cols * dx:.1f} mm")
@@ -115,7 +115,7 @@ print(f"field of view: {rows * dy:.1f} mm × {cols * dx:.1f} mm")
 # implementation of the DICOM standard (`apply_modality_lut`).
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 from pydicom.pixels import apply_modality_lut
 
 hu = imaging.to_hounsfield(ct)
@@ -131,7 +131,7 @@ print(f"OK: our HU equal pydicom's; range {hu.min():.0f} to {hu.max():.0f} HU")
 # Check the formula at its three landmarks: the window's bottom edge is black, its centre mid-grey, its top edge white.
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 c, w = imaging.WINDOWS["soft tissue"]
 print(imaging.window(np.array([c - w / 2, c, c + w / 2]), c, w))
 
@@ -188,7 +188,7 @@ widgets.interact(
 # The MNI152 template is an average of 152 adult brains, the standard space of brain imaging.
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 t1, brain_mask, affine = imaging.load_mni()
 print("shape (x, y, z):", t1.shape)
 print("voxel size (mm):", np.abs(np.diag(affine)[:3]))
@@ -212,7 +212,7 @@ fig, axes = plots.three_planes(t1, point=(98, 120, 80), spacing=np.abs(np.diag(a
 # pydicom ships a real 12-lead electrocardiogram, 10 seconds sampled at 1000 Hz.
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 ecg = imaging.load_ecg()
 print(f"{ecg.signals.shape[1]} leads, {ecg.signals.shape[0]} samples, {ecg.fs:.0f} Hz, {ecg.seconds:.0f} s")
 print("leads:", ", ".join(ecg.leads))
@@ -240,7 +240,7 @@ fig.tight_layout()
 # *Figure: the first 3 seconds of lead II with the detected R peaks marked.*
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 from scipy.signal import find_peaks
 
 lead2 = ecg.lead("II")
@@ -283,7 +283,7 @@ fig.tight_layout()
 # **simulated**. The full data cards are in [`../data/README.md`](../data/README.md).
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 rows = []
 for name in data.names():
     info = data.info(name)
@@ -298,7 +298,7 @@ print(pd.DataFrame(rows).to_string(index=False))
 # **Pitfall: label 0 means malignant.** Always say which class is "positive".
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 bc = data.load("breastcancer", "all")
 counts = np.bincount(bc.y)
 for label, n in enumerate(counts):
@@ -319,7 +319,7 @@ for label, n in enumerate(counts):
 # it says nothing about patients; it lets us ask questions that need exact ground truth.
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 sim = {split: data.load("simlesion2d", split) for split in ("train", "val", "test")}
 for split, ds in sim.items():
     print(f"{split:5s} {ds.x.shape} {ds.x.dtype}, {len(np.unique(ds.extras['patients']))} patients, "
@@ -353,26 +353,101 @@ fig, _ = plots.image_grid(train.x[pick], ncols=6, vmin=0, vmax=255,
 # The 3D set (28 slices of 28 × 28 per volume) is made the same way, for notebook 02.
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 vol = data.load("simlesion3d", "train")
 print(vol, "lesion share:", round(float(vol.y.mean()), 2))
 
 # %% [markdown]
-# ### 8.3 Real data: MedMNIST (downloaded when you are online)
+# ### 8.3 Real patients: three MedMNIST sets that ship with the course
 #
-# MedMNIST (Yang et al., *Scientific Data* 2023) is a collection of real medical image sets
-# resized to 28 × 28 (chest X-ray, breast ultrasound, blood cells, skin, retina, CT organs, histology,
-# 3D lung nodules and organs). The course downloads them once, checks their MD5 checksum on every
-# load, and runs its "real data" sections on them when they are present. Offline, you get one
-# sentence saying what to do, and the notebook carries on. An instructor can download them all
-# once with `python -m helpers.data download all` and copy the `data/` folder to the class.
+# MedMNIST (Yang et al., *Scientific Data* 2023) is a collection of real medical image sets, centre-cropped
+# and resized to 28 × 28 pixels (or 28³ voxels). Three of them are small enough to ship inside this repository
+# (licence CC BY 4.0, which allows it with attribution), so the course trains on **real patients** offline:
+#
+# | set | what | labels |
+# |---|---|---|
+# | PneumoniaMNIST | 5,856 paediatric chest X-rays (Kermany et al., *Cell* 2018) | 0 normal, 1 pneumonia |
+# | BreastMNIST | 780 breast ultrasound images (Al-Dhabyani et al., *Data in Brief* 2020) | **0 malignant**, 1 normal or benign |
+# | AdrenalMNIST3D | 1,584 adrenal-gland shapes from abdominal CT, 792 patients | 0 normal, 1 hyperplasia |
+#
+# Their data cards (source, class counts, pitfalls) are in [`../data/README.md`](../data/README.md). Every load
+# checks the file's MD5 checksum. The other MedMNIST sets are downloaded once when you are online.
 
 # %%
-pneumonia = data.try_load("pneumoniamnist", "train")
-if pneumonia is not None:
-    print(pneumonia)
-    fig, _ = plots.image_grid(pneumonia.x[:16], titles=[pneumonia.info.label_names[v] for v in pneumonia.y[:16]],
-                              suptitle="PneumoniaMNIST (real chest X-rays, 28 × 28)")
+# CHECK_OUTPUT
+real = {name: {split: data.load(name, split) for split in ("train", "val", "test")}
+        for name in ("pneumoniamnist", "breastmnist", "adrenalmnist3d")}
+for name, splits in real.items():
+    info = splits["train"].info
+    print(f"{name}: {', '.join(f'{i} = {n}' for i, n in enumerate(info.label_names))}; simulated: {info.simulated}")
+    for split, ds in splits.items():
+        counts = np.bincount(ds.y, minlength=len(info.label_names))
+        print(f"  {split:5s} {str(ds.x.shape):18s} {ds.x.dtype}  per class {counts.tolist()}  share of label 1: {counts[1] / counts.sum():.2f}")
+
+# %% [markdown]
+# **Class balance is part of the data card.** Three in four chest X-rays show pneumonia, and almost three in four
+# breast ultrasound images are *not* malignant (label 1). A model that always answers "pneumonia" is right 62.5 % of
+# the time on the PneumoniaMNIST test split (390 of 624), and accuracy alone hides that; notebook 04 shows what to
+# report instead. And in BreastMNIST the class a clinician worries about, malignant, is label **0**: say which class
+# is "positive" before computing any sensitivity.
+#
+# The figure shows eight training images of each class of the two 2D sets, with their labels as titles.
+
+# %%
+# extra code: eight images per class of the two shipped 2D sets
+for name in ("pneumoniamnist", "breastmnist"):
+    ds = real[name]["train"]
+    picks = np.concatenate([np.flatnonzero(ds.y == c)[:8] for c in (0, 1)])
+    fig, _ = plots.image_grid(ds.x[picks], titles=[ds.info.label_names[v] for v in ds.y[picks]],
+                              suptitle=f"{ds.info.title} (real, 28 × 28): top row label 0, bottom row label 1")
+plt.show()
+
+# %% [markdown]
+# **What 28 pixels keep and lose.** A chest X-ray covers roughly 35 cm of chest; at 28 pixels each pixel spans about
+# 12 mm, so the lungs, the heart's outline and dense patches of pneumonia survive, while a nodule of a few millimetres
+# or the fine texture of the lungs does not. We can watch the same loss on a real image that scikit-image ships:
+# the figure shows its 1411 × 1411 fundus photograph (the retina) shrunk to 256, 64 and 28 pixels per side
+# (anti-aliased, then shown at the same size). Small vessels and the tiny red dots that signal diabetic
+# retinopathy vanish first; at 28 only the optic disc and the largest vessels remain.
+
+# %%
+# CHECK_OUTPUT
+from skimage import data as skdata
+from skimage.transform import resize
+
+fundus = skdata.retina()
+sizes = (fundus.shape[0], 256, 64, 28)
+shrunk = [fundus] + [resize(fundus, (n, n), anti_aliasing=True) for n in sizes[1:]]
+fig, axes = plt.subplots(1, len(sizes), figsize=(10, 2.9))
+for ax, img, n in zip(axes, shrunk, sizes):
+    ax.imshow(img)
+    ax.set_title(f"{n} px" if n != sizes[0] else f"{n} px (original)")
+    ax.axis("off")
+fig.suptitle("The same real fundus photograph at four sizes per side")
+plt.show()
+print("pixels per side:", sizes, "| pixels in all:", [n * n for n in sizes])
+
+# %% [markdown]
+# AdrenalMNIST3D is different: the hospital released only the **shapes** of the glands (masks drawn by an expert
+# endocrinologist on CT, 64 mm cubes resized to 28³), not the CT itself. The figure shows one normal gland (top row)
+# and one with hyperplasia (bottom row), each cut through its centre of mass along the three axes of the array;
+# bright voxels are inside the gland.
+
+# %%
+# extra code: one volume of each class, cut through its centre along each array axis
+from scipy import ndimage
+
+adrenal = real["adrenalmnist3d"]["train"]
+views, titles = [], []
+for label in (0, 1):
+    vol = adrenal.x[int(np.flatnonzero(adrenal.y == label)[0])]
+    c0, c1, c2 = np.round(ndimage.center_of_mass(vol)).astype(int)
+    views += [vol[c0], vol[:, c1], vol[:, :, c2]]
+    name = adrenal.info.label_names[label]
+    titles += [f"{name}: axis 0 = {c0}", f"{name}: axis 1 = {c1}", f"{name}: axis 2 = {c2}"]
+fig, _ = plots.image_grid(views, titles=titles, ncols=3, size=2.2,
+                          suptitle="AdrenalMNIST3D (real gland shapes from CT, 28³): normal (top), hyperplasia (bottom)")
+plt.show()
 
 # %% [markdown]
 # ## Summary
@@ -382,8 +457,9 @@ if pneumonia is not None:
 #   **Hounsfield units** in CT, and a **window** decides what is visible.
 # - Volumes have three planes; an **ECG** is a multichannel time series.
 # - The article's dataset–model–training–evaluation loop maps onto notebooks 01–05.
-# - The course trains on **simulated** lesions in real anatomy offline, and on real MedMNIST
-#   data when it is present; label conventions differ between datasets (label 0 = malignant in two of them).
+# - The course trains on **real patients** offline (PneumoniaMNIST, BreastMNIST, AdrenalMNIST3D ship with it) and on
+#   **simulated** lesions in real anatomy where exact ground truth is the point; label conventions differ between
+#   datasets (label 0 = malignant in two of them), and class balance belongs to every data card.
 #
 # Next: [01 · CNN](01_cnn.ipynb).
 

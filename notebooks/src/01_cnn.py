@@ -25,6 +25,11 @@
 # **Steps.** 1 convolution · 2 pooling · 3 dense layer · 4 activations · 5 the article's model ·
 # 6 the same model on simulated lesions · 7 an experiment: max vs average pooling · 8 a better recipe ·
 # 9 real data (when present) · summary · exercises.
+#
+# `start(seed=0)` fixes every seed, makes TensorFlow deterministic and gives it one set of CPU kernels and threads
+# (oneDNN off, 2 threads): run again on this computer, every number below comes out the same. On another computer,
+# numbers that come out of training (AUCs, losses, counts of errors) may differ a little from the stored ones;
+# formula checks, data sizes and parameter counts are the same everywhere ([why](../README.md#same-numbers)).
 
 # %%
 from helpers.setup import start
@@ -79,7 +84,7 @@ layer.set_weights([sobel[:, :, None, None], np.array([0.1], dtype="float32")])
 theirs = layer(image[None, :, :, None]).numpy()[0, :, :, 0]
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 np.testing.assert_allclose(ours, theirs, atol=1e-5)
 np.testing.assert_allclose(ours, correlate2d(image, sobel, mode="valid") + 0.1, atol=1e-5)
 print(f"input {image.shape} -> output {ours.shape}: NumPy formula = keras Conv2D = scipy correlate2d: OK")
@@ -133,7 +138,7 @@ max_keras = keras.layers.MaxPooling2D(4)(x4).numpy()[0, :, :, 0]
 avg_keras = keras.layers.AveragePooling2D(4)(x4).numpy()[0, :, :, 0]
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 np.testing.assert_allclose(max_ours, max_keras, atol=1e-6)
 np.testing.assert_allclose(avg_ours, avg_keras, atol=1e-6)
 n_weights = keras.layers.MaxPooling2D(2).count_params() + keras.layers.AveragePooling2D(2).count_params()
@@ -170,7 +175,7 @@ plt.show()
 # the kernel transposed ($n \times m$) and computes $x W^\top$ for a batch of row vectors; it is the same map.
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 rng = np.random.default_rng(0)
 W, b = rng.normal(size=(4, 6)).astype("float32"), rng.normal(size=4).astype("float32")
 x = rng.normal(size=6).astype("float32")
@@ -190,7 +195,7 @@ print(f"y = Wx + b with W {W.shape}, b {b.shape}: NumPy = keras Dense: OK; param
 # $\max_j z_j$ before exponentiating: the result is the same and large scores do not overflow.
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 def sigmoid(x): return 1 / (1 + np.exp(-x))
 def relu(x): return np.maximum(0, x)
 def softmax(z):
@@ -248,7 +253,7 @@ cifar_model = models.article_cnn((32, 32, 3), 10)
 cifar_model.summary()
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 def conv_params(k, c_in, c_out): return (k * k * c_in + 1) * c_out
 def dense_params(n, m): return (n + 1) * m
 
@@ -287,7 +292,7 @@ if cifar is not None:
 # know where each one is.
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 sets = {s: data.load("simlesion2d", s) for s in ("train", "val", "test")}
 for s, ds in sets.items():
     print(f"{s:5s} {ds.x.shape} {ds.x.dtype}  lesion share {ds.y.mean():.2f}  patients {len(np.unique(ds.extras['patients']))}")
@@ -322,7 +327,7 @@ history = article.fit(x_train[..., None] / 255.0, y_train, epochs=10, batch_size
 p_article = article.predict(x_test[..., None] / 255.0, verbose=0)
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT trained
 article_scores = train.auc_acc(y_test, p_article)
 print(f"article recipe, simulated test set: AUC {article_scores['auc']:.3f}, accuracy {article_scores['acc']:.3f}")
 print(f"parameters at 28x28x1, 2 classes: {article.count_params():,}")
@@ -348,13 +353,15 @@ plt.show()
 # %% [markdown]
 # Where does it go wrong? The figure shows 16 misclassified test images with the probability of a lesion
 # the model gave; the ring marks the true lesion for the images that have one. Most errors are missed
-# lesions, and (numbers above) the missed ones are smaller and fainter than the typical lesion.
+# lesions, and (numbers below) the missed ones are smaller and fainter than the typical lesion.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 wrong = np.flatnonzero(p_article.argmax(1) != y_test)
 missed = wrong[y_test[wrong] == 1]
 print(f"misclassified: {len(wrong)} of {len(y_test)} ({len(missed)} missed lesions, {len(wrong) - len(missed)} false alarms)")
+
+# %%
+# CHECK_OUTPUT trained
 r_all = test_extras["lesion_radii"][y_test == 1]
 print(f"lesion radius (px), median: missed {np.median(test_extras['lesion_radii'][missed]):.2f} vs all {np.median(r_all):.2f}")
 c_all = np.abs(test_extras["lesion_contrasts"][y_test == 1])
@@ -380,7 +387,7 @@ avg_model, avg_history = train.fit("article", x_train, y_train, x_val, y_val, po
 avg_scores = train.auc_acc(y_test, avg_model.predict(x_test, verbose=0))
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT trained
 table = pd.DataFrame({"pooling": ["max (article)", "average"],
                       "test AUC": [article_scores["auc"], avg_scores["auc"]],
                       "test accuracy": [article_scores["acc"], avg_scores["acc"]]}).round(3)
@@ -409,7 +416,7 @@ print(table.to_string(index=False))
 # images for every normal one ($n$ images, $K$ classes, $n_c$ in class $c$):
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 y_unbalanced = np.array([0] * 1000 + [1] * 3000)
 n, K = len(y_unbalanced), 2
 by_hand = {c: n / (K * np.sum(y_unbalanced == c)) for c in (0, 1)}
@@ -423,7 +430,7 @@ print("simulated training set:", {c: round(w, 3) for c, w in train.class_weights
 # $$ \eta_t = \eta_0 \cdot \tfrac{1}{2}\left(1 + \cos\frac{\pi t}{T}\right) $$
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT
 eta0, T = 3e-3, 10
 t = np.arange(T + 1)
 ours = eta0 * 0.5 * (1 + np.cos(np.pi * t / T))
@@ -459,7 +466,7 @@ better, better_history = train.fit("better", x_train, y_train, x_val, y_val, epo
 p_better = better.predict(x_test, verbose=0)
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# CHECK_OUTPUT trained
 better_scores = train.auc_acc(y_test, p_better)
 best_epoch = int(np.argmax(better_history.history["val_auc"])) + 1
 print(f"better recipe: {better.count_params():,} parameters; best validation AUC at epoch {best_epoch}")

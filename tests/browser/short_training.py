@@ -1,7 +1,7 @@
 """IPython start-up file for the browser tests' kernels only: training shortened to about one epoch.
 
-The browser suite checks what nbval cannot: that JupyterLab runs each notebook, draws its figures
-and that its widgets react. The numbers are nbval's job, with full training, in the same test
+The browser suite checks what the notebook tests cannot: that JupyterLab runs each notebook, draws its figures
+and that its widgets react. The numbers are the notebook tests' job, with full training, in the same test
 command. So that every notebook still runs all of its cells in the browser within the suite's
 budget, the ``lab`` fixture copies this file into its private ``IPYTHONDIR``
 (``profile_default/startup/``), where only the test server's kernels read it; a learner's kernels

@@ -9,8 +9,8 @@ the notebook goes to ``tests/screenshots/<name>.png`` whatever the outcome.
 
 The kernels of the test server train for about one pass over the data per ``fit`` call
 (``short_training.py``, see ``conftest.py``), so the numbers shown differ from the stored ones; they
-are checked by nbval. Under ``pytest -n 2 --dist loadfile`` each notebook is a unit of work of its
-own (see the root ``conftest.py``), so two notebooks run at a time, each process with its own
+are checked by the notebook tests (root ``conftest.py``). Under ``pytest -n 2 --dist worksteal`` each
+test is a unit of work of its own, so two notebooks run at a time, each process with its own
 JupyterLab and Chromium.
 """
 from __future__ import annotations
