@@ -41,7 +41,7 @@ SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13))  # every pin has wheels for thes
 # setuptools builds the course's own package (pyproject.toml); a wheelhouse carries it for offline installs
 BUILD_REQUIREMENTS = ["setuptools==84.2.1"]
 DOWNLOAD_GB = 0.6          # what a learner's set-up downloads (TensorFlow is most of it)
-DEV_EXTRA_GB = 0.05        # the developer tools on top (pytest, nbval, playwright, ...)
+DEV_EXTRA_GB = 0.05        # the developer tools on top (pytest, playwright, jupytext, ...)
 
 HOW_TO_GET_PYTHON = ("Install Python 3.11 (python.org/downloads; on Windows `winget install Python.Python.3.11`; "
                      "or with uv: `uv python install 3.11`) and run this command with it "

@@ -37,7 +37,8 @@ REPRODUCIBLE_ENV = {
 
 def numerics() -> dict[str, str]:
     """The settings that decide TensorFlow's numbers in this process (for the set-up line of each notebook)."""
-    return {name: os.environ.get(name, "(TensorFlow's default)") for name in REPRODUCIBLE_ENV}
+    names = [*REPRODUCIBLE_ENV, "ONEDNN_MAX_CPU_ISA"]
+    return {name: os.environ.get(name, "(TensorFlow's default)") for name in names}
 
 
 def start(seed: int = 0, tensorflow: bool = True, quiet: bool = True) -> None:

@@ -16,6 +16,10 @@ The arrays are stored in MedMNIST's format (``train_images``, ``train_labels``,
 ``val_...``, ``test_...``; images uint8, labels ``(N, 1)``), plus per-sample
 metadata (``{split}_patients``, ``{split}_lesion_centers``,
 ``{split}_lesion_radii``, ``{split}_lesion_contrasts``).
+
+Segmentation masks (notebook 06), made without touching the images or their random numbers:
+:func:`lesion_masks` (exact, from the stored centres and radii) and :func:`tissue_masks` (the template's
+brain mask and grey/white-matter maps, warped by each image's own transform; cached like the images).
 """
 from __future__ import annotations
 
@@ -115,22 +119,19 @@ def _disc(cfg: SimulationConfig, center: np.ndarray, radius: float) -> np.ndarra
     return 1.0 / (1.0 + np.exp((dist - radius) / 0.5))
 
 
-def generate(cfg: SimulationConfig = SimulationConfig()) -> dict[str, np.ndarray]:
-    """Generate a simulated lesion set; returns MedMNIST-style arrays plus metadata (see module doc)."""
-    from scipy import ndimage
+def _sample_coordinates(cfg: SimulationConfig, rng: np.random.Generator,
+                        mask: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Draw the patients and every image's view of the template; return ``(patients, patient_of, coords)``.
 
-    if cfg.ndim not in (2, 3):
-        raise ValueError(f"ndim must be 2 or 3, not {cfg.ndim!r}.")
-    if cfg.size < 16:
-        raise ValueError(f"size must be at least 16 pixels, not {cfg.size!r}.")
-    t1, mask = load_template()
-    rng = np.random.default_rng(cfg.seed)
+    ``coords`` (3, n_images * n_pixels) are the template voxel coordinates (x, y, z) of every pixel of
+    every image: crop centre, rotation, flip, the patient's brain size and smooth deformation. It draws
+    from ``rng`` in a fixed order, so a fresh generator with the same seed gives the same transform
+    (:func:`warped_template_maps` relies on it to warp tissue maps exactly like the images).
+    """
     pat = _patients(cfg, rng)
     n = cfg.n_patients * cfg.images_per_patient
     patient_of = np.repeat(np.arange(cfg.n_patients), cfg.images_per_patient)
     grid = _grid(cfg)
-    spacing = cfg.field_of_view_mm / cfg.size
-    shape = (cfg.size,) * cfg.ndim
 
     # crop centres: random brain voxels, away from the top and bottom of the brain
     zs = np.nonzero(mask.any(axis=(0, 1)))[0]
@@ -150,7 +151,23 @@ def generate(cfg: SimulationConfig = SimulationConfig()) -> dict[str, np.ndarray
         xyz = centres[i][:, None] + pat["scale"][p] * (_rotation(cfg.ndim, angles[i]) @ g)
         phase = 2 * np.pi * (pat["warp_freq"][p] @ xyz) + pat["warp_phase"][p][:, None]
         coords[:, i] = xyz + pat["warp_amp"][p] * np.sin(phase)
-    flat = coords.reshape(3, -1)
+    return pat, patient_of, coords.reshape(3, -1)
+
+
+def generate(cfg: SimulationConfig = SimulationConfig()) -> dict[str, np.ndarray]:
+    """Generate a simulated lesion set; returns MedMNIST-style arrays plus metadata (see module doc)."""
+    from scipy import ndimage
+
+    if cfg.ndim not in (2, 3):
+        raise ValueError(f"ndim must be 2 or 3, not {cfg.ndim!r}.")
+    if cfg.size < 16:
+        raise ValueError(f"size must be at least 16 pixels, not {cfg.size!r}.")
+    t1, mask = load_template()
+    rng = np.random.default_rng(cfg.seed)
+    pat, patient_of, flat = _sample_coordinates(cfg, rng, mask)
+    n = cfg.n_patients * cfg.images_per_patient
+    spacing = cfg.field_of_view_mm / cfg.size
+    shape = (cfg.size,) * cfg.ndim
     images = ndimage.map_coordinates(t1, flat, order=1, mode="constant").reshape((n, *shape))
     brain_px = ndimage.map_coordinates(mask.astype(np.float32), flat, order=1).reshape((n, *shape)) > 0.5
 
@@ -197,3 +214,155 @@ def generate(cfg: SimulationConfig = SimulationConfig()) -> dict[str, np.ndarray
         out[f"{split}_lesion_radii"] = radii[sel]
         out[f"{split}_lesion_contrasts"] = contrasts[sel]
     return out
+
+
+# ---------------------------------------------------------------- segmentation masks (notebook 06)
+TISSUE_NAMES = ("background or CSF", "grey matter", "white matter")
+_TISSUE_FORMAT = "tissue-v1"  # bump when the tissue arrays change, so cached files are made again
+
+
+def lesion_masks(centers: np.ndarray, radii: np.ndarray, size: int = 28) -> np.ndarray:
+    """Exact lesion masks from the stored lesion metadata: ``True`` where the inserted disc exceeds 1/2.
+
+    The lesion profile of :func:`generate` is ``1 / (1 + exp((d - r) / 0.5))`` at distance ``d`` from the
+    centre, so it exceeds its half height exactly where ``d < r``: that set of pixels is the mask. It is
+    computed the same way as the profile (same grid, same float32 arithmetic), from the stored centre and
+    radius, at the image's resolution; no random number is drawn, so the images are untouched. (The stored
+    values are the generator's rounded to float32: a pixel could only disagree with the inserted disc if it
+    lay within about 1e-6 px of the edge.)
+
+    centers: (N, 2) (row, col) or (N, 3) (slice, row, col) in pixels, NaN for images without a lesion;
+    radii: (N,) in pixels (0 for images without a lesion). Returns bool (N, size, size[, size]).
+    """
+    c = np.asarray(centers, dtype=np.float32)
+    r = np.asarray(radii, dtype=np.float32)
+    if c.ndim != 2 or c.shape[1] not in (2, 3) or r.shape != (len(c),):
+        raise ValueError(f"need centers (N, 2) or (N, 3) and radii (N,); got {c.shape} and {r.shape}.")
+    if not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"size must be a positive number of pixels; got {size!r}.")
+    if (r < 0).any() or not np.isfinite(r).all():
+        raise ValueError("radii must be finite and ≥ 0.")
+    ndim = c.shape[1]
+    cfg = SimulationConfig(ndim=ndim, size=int(size))
+    out = np.zeros((len(c),) + (int(size),) * ndim, dtype=bool)
+    for i in np.flatnonzero(np.isfinite(c).all(axis=1) & (r > 0)):
+        out[i] = _disc(cfg, c[i], float(r[i])) > 0.5
+    return out
+
+
+def split_indices(cfg: SimulationConfig, patients: np.ndarray) -> np.ndarray:
+    """Positions in :func:`generate`'s full image list of a split's images, from the split's ``patients``."""
+    pid = np.asarray(patients)
+    patient_of = np.repeat(np.arange(cfg.n_patients), cfg.images_per_patient)
+    idx = np.flatnonzero(np.isin(patient_of, np.unique(pid)))
+    if len(idx) != len(pid) or not np.array_equal(patient_of[idx], pid):
+        raise ValueError("these patient ids are not a split of this configuration (other seed, size or set?).")
+    return idx
+
+
+def warped_template_maps(cfg: SimulationConfig, indices: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The MNI152 brain mask and grey/white-matter probability maps, seen exactly as the images see the T1.
+
+    Every image of :func:`generate` samples the T1 template through its own transform (crop, rotation, flip,
+    the patient's size and smooth deformation). This function redraws the same transforms (a fresh generator
+    with the same seed, the same draws in the same order) and samples the tissue maps that nilearn ships with
+    the template through them, at the image's resolution. Nothing else is drawn and the images are not
+    touched. ``indices``: positions in the full image list (see :func:`split_indices`); all when ``None``.
+
+    Returns float32 arrays ``brain`` (the brain mask sampled linearly, 0..1), ``gm`` and ``wm``
+    (probabilities, 0..1), each (N, size, size[, size]).
+    """
+    from nilearn import datasets
+    from scipy import ndimage
+
+    if cfg.ndim not in (2, 3):
+        raise ValueError(f"ndim must be 2 or 3, not {cfg.ndim!r}.")
+    _, mask = load_template()
+    _, _, flat = _sample_coordinates(cfg, np.random.default_rng(cfg.seed), mask)
+    n_px = cfg.size ** cfg.ndim
+    n = cfg.n_patients * cfg.images_per_patient
+    idx = np.arange(n) if indices is None else np.asarray(indices, dtype=np.int64)
+    if idx.ndim != 1 or (len(idx) and (idx.min() < 0 or idx.max() >= n)):
+        raise ValueError(f"indices must be positions 0..{n - 1} of the full image list.")
+    pts = flat.reshape(3, n, n_px)[:, idx].reshape(3, -1)
+    shape = (len(idx),) + (cfg.size,) * cfg.ndim
+    volumes = {
+        "brain": mask.astype(np.float32),
+        "gm": np.asarray(datasets.load_mni152_gm_template(resolution=1).get_fdata(), dtype=np.float32),
+        "wm": np.asarray(datasets.load_mni152_wm_template(resolution=1).get_fdata(), dtype=np.float32),
+    }
+    return {k: np.clip(ndimage.map_coordinates(v, pts, order=1, mode="constant"), 0, 1).reshape(shape).astype(np.float32)
+            for k, v in volumes.items()}
+
+
+def tissue_labels(gm: np.ndarray, wm: np.ndarray) -> np.ndarray:
+    """Hard tissue labels from probabilities: 0 background or CSF, 1 grey matter, 2 white matter (the largest wins)."""
+    gm, wm = np.asarray(gm, dtype=np.float32), np.asarray(wm, dtype=np.float32)
+    if gm.shape != wm.shape:
+        raise ValueError(f"gm and wm must have the same shape; got {gm.shape} and {wm.shape}.")
+    rest = np.clip(1 - gm - wm, 0, 1)
+    return np.argmax(np.stack([rest, gm, wm]), axis=0).astype(np.uint8)
+
+
+def tissue_masks(name: str = "simlesion2d", split: str = "train", size: int = 28, seed: int = 0) -> dict[str, np.ndarray]:
+    """Brain mask and grey/white-matter maps for every image of a split of a simulated set, cached.
+
+    The maps follow each image's deformation exactly (see :func:`warped_template_maps`); they are cached next
+    to the images in the data folder (``simulated/<name>_<size>_seed<seed>_<key>_tissue-v1.npz``; the version
+    suffix changes whenever these arrays do).
+    Returns ``brain`` (bool: the warped brain mask > 1/2), ``gm`` and ``wm`` (float32 probabilities) and
+    ``tissue`` (uint8 labels of :data:`TISSUE_NAMES`, from :func:`tissue_labels`), each (N, size, size[, size]),
+    in the order of ``data.load(name, split, size=size, seed=seed)``.
+    """
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from . import data
+
+    e = data._entry(name)
+    if e["kind"] != "simulated":
+        raise ValueError(f"{name} is not a simulated set; tissue masks exist for the simulated sets only.")
+    ds = data.load(name, split, size=size, seed=seed)
+    cfg = SimulationConfig(size=size, seed=seed, **e["config"])
+    fname = f"{name}_{size}_seed{seed}_{cfg.cache_key()}_{_TISSUE_FORMAT}.npz"
+    # the same places as the images: an instructor's (possibly read-only) data folder first, then this user's
+    try:
+        readable = data._folders_to_read() if hasattr(data, "_folders_to_read") else [data.cache_dir()]
+    except OSError:
+        readable = []
+    found = [f / "simulated" / fname for f in readable if (f / "simulated" / fname).is_file()]
+    if found:
+        target = found[0]
+    else:
+        if hasattr(data, "_folder_to_write"):
+            folder = data._folder_to_write("simulated")
+        else:
+            folder = data.cache_dir() / "simulated"
+            folder.mkdir(exist_ok=True)
+        target = folder / fname
+    if not target.exists():
+        arrays = {}
+        maps = warped_template_maps(cfg)  # all images at once: one pass over the transforms
+        for s in SPLITS:
+            idx = split_indices(cfg, data.load(name, s, size=size, seed=seed).extras["patients"])
+            arrays[f"{s}_brain"] = maps["brain"][idx] > 0.5
+            # probabilities stored as uint8 (1/255 steps): a quarter of the size, ample for masks
+            arrays[f"{s}_gm"] = np.round(maps["gm"][idx] * 255).astype(np.uint8)
+            arrays[f"{s}_wm"] = np.round(maps["wm"][idx] * 255).astype(np.uint8)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez_compressed(f, **arrays)
+            if hasattr(data, "make_shareable"):
+                data.make_shareable(tmp)
+            os.replace(tmp, target)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    got = data._read_npz(target, [f"{split}_{k}" for k in ("brain", "gm", "wm")])
+    gm = got[f"{split}_gm"].astype(np.float32) / 255
+    wm = got[f"{split}_wm"].astype(np.float32) / 255
+    brain = got[f"{split}_brain"].astype(bool)
+    if len(brain) != len(ds.x):
+        raise data.CorruptFileError(f"{target} holds {len(brain)} {split} masks for {len(ds.x)} images; delete it and load again.")
+    return {"brain": brain, "gm": gm, "wm": wm, "tissue": tissue_labels(gm, wm)}

@@ -48,7 +48,7 @@ class Tolerance:
 
 
 #: The one tolerance for numbers that come out of training (see docs/AUTHORING.md for how it was derived).
-TRAINED = Tolerance(atol=0.05, rtol=0.25)
+TRAINED = Tolerance(atol=0.05, rtol=0.10)
 
 #: Configurations every notebook is checked under: the machine as it is set up (the course's
 #: defaults from ``helpers.setup.start`` unless the environment overrides them), and an emulated

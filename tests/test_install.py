@@ -114,7 +114,7 @@ def _names(lines):
 def test_learner_and_developer_requirements():
     learner = course.requirement_lines(course.REQUIREMENTS, course.target_environment("manylinux_x86_64", "3.11"))
     dev = course.requirement_lines(course.DEV_REQUIREMENTS, course.target_environment("manylinux_x86_64", "3.11"))
-    tools = {"pytest", "pytest-xdist", "nbval", "playwright", "jupytext", "psutil"}
+    tools = {"pytest", "pytest-xdist", "playwright", "jupytext", "psutil"}
     assert not _names(learner) & tools and _names(dev) >= tools | _names(learner)
     assert all("==" in ln and ";" not in ln for ln in dev) and "-e ." not in dev
 

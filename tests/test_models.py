@@ -69,3 +69,28 @@ def test_better_cnn_augmentation_only_in_training():
 def test_better_cnn_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         models.better_cnn(**kwargs)
+
+
+def test_better_cnn_two_convolutions_per_stage():
+    one = models.better_cnn((28, 28, 1), 2, widths=(8, 16), augment=False)
+    two = models.better_cnn((28, 28, 1), 2, widths=(8, 16), augment=False, convs=2)
+    assert two.count_params() - one.count_params() == 9 * 8 * 8 + 4 * 8 + 9 * 16 * 16 + 4 * 16
+    assert two.get_layer("conv1") is not None and two.get_layer("conv1_2") is not None
+    with pytest.raises(ValueError, match="convs"):
+        models.better_cnn(convs=0)
+
+
+def test_flip_average_is_the_mean_over_allowed_flips():
+    base = models.better_cnn((28, 28, 1), 2, widths=(8, 16), augment=False)
+    x = np.random.default_rng(0).uniform(0, 255, (3, 28, 28, 1)).astype("float32")
+    tta = models.flip_average(base, "horizontal")
+    expected = (base(x, training=False).numpy() + base(x[:, :, ::-1], training=False).numpy()) / 2
+    np.testing.assert_allclose(tta(x, training=False).numpy(), expected, rtol=1e-5, atol=1e-6)
+    assert tta.count_params() == base.count_params()
+    assert models.flip_average(base, None) is base
+    four = models.flip_average(base, "horizontal_and_vertical")
+    views = [x, x[:, :, ::-1], x[:, ::-1], x[:, ::-1, ::-1]]
+    np.testing.assert_allclose(four(x, training=False).numpy(),
+                               np.mean([base(v, training=False).numpy() for v in views], 0), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="flip"):
+        models.flip_average(base, "diagonal")

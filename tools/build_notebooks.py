@@ -43,14 +43,23 @@ def to_notebook(src: Path) -> nbformat.NotebookNode:
     return nb
 
 
-def execute(nb: nbformat.NotebookNode, timeout: int = 900) -> nbformat.NotebookNode:
-    """Execute in a fresh kernel from notebooks/, without TensorFlow's C++ log lines in the outputs."""
+def execute(nb: nbformat.NotebookNode, timeout: int = 900, warm_cache: bool = False) -> nbformat.NotebookNode:
+    """Execute in a fresh kernel from notebooks/, without TensorFlow's C++ log lines in the outputs.
+
+    Unless ``warm_cache``, the kernel gets an empty cache folder of its own (``COURSE_DATA_DIR``), so the
+    stored outputs show what a learner's first run shows (simulated sets made, models trained, nothing
+    "from the cache").
+    """
+    import tempfile
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(OUT)}},
-        extra_arguments=["--IPKernelApp.capture_fd_output=False"],
-    )
-    client.execute()
+    with tempfile.TemporaryDirectory(prefix="course-build-") as empty:
+        env = dict(os.environ) if warm_cache else dict(os.environ, COURSE_DATA_DIR=empty)
+        client = NotebookClient(
+            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(OUT)}},
+            extra_arguments=["--IPKernelApp.capture_fd_output=False"],
+        )
+        client.execute(env=env)
     return nb
 
 
@@ -81,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("prefixes", nargs="*", help="e.g. 00 01 (default: all)")
     parser.add_argument("--no-execute", action="store_true", help="convert only, keep no outputs")
     parser.add_argument("--text-only", action="store_true", help="copy markdown/metadata edits, keep outputs")
+    parser.add_argument("--warm-cache", action="store_true", help="reuse the data cache (default: an empty one)")
     args = parser.parse_args(argv)
     files = sources(args.prefixes)
     if not files:
@@ -93,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.text_only:
             nb = copy_text(nb, nbformat.read(target, as_version=4), target.name)
         elif not args.no_execute:
-            execute(nb)
+            execute(nb, warm_cache=args.warm_cache)
         tmp = target.with_suffix(".ipynb.part")
         nbformat.write(nb, tmp)
         os.replace(tmp, target)

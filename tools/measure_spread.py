@@ -8,6 +8,7 @@ tolerance for trained numbers (``tests/nbcheck.py``, ``docs/AUTHORING.md``) is d
     python tools/measure_spread.py                 # every notebook, every variation
     python tools/measure_spread.py 01 04           # some notebooks
     python tools/measure_spread.py --variations other-cpu seed-1
+    python tools/measure_spread.py --table         # only print the markdown table of what was measured
 
 Results: ``build/spread/NN_name.json`` (every number, every variation) and a summary on stdout:
 per notebook and variation, the largest move of numbers in [-1, 1] (absolute) and of larger
@@ -76,13 +77,33 @@ def summarise(result: dict) -> dict:
     return {"max_abs_small": small, "max_rel_large": large, "surprises": surprises}
 
 
+def table(out: Path) -> str:
+    """Markdown table of the measured moves of checked trained numbers, per notebook and variation."""
+    rows = ["| notebook | variation | largest move, numbers in [-1, 1] | largest relative move, larger numbers |",
+            "|---|---|---:|---:|"]
+    for path in sorted(out.glob("*.json")):
+        nb = ROOT / "notebooks" / f"{path.stem}.ipynb"
+        current = {n: nbcheck.policy(c.source) for n, c in
+                   enumerate(nbcheck.code_cells(nbformat.read(nb, as_version=4)), start=1)} if nb.exists() else {}
+        for name, result in json.loads(path.read_text()).items():
+            # only the cells that are still checked, and checked the way they are now
+            cells = [dict(c, how=current[c["cell"]]) for c in result["cells"] if current.get(c["cell"])]
+            s = summarise(dict(result, cells=cells))
+            rows.append(f"| {path.stem} | {name} | {s['max_abs_small']:.3f} | {s['max_rel_large']:.3f} |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("prefixes", nargs="*", help="notebook name prefixes, e.g. 01 04 (default: all)")
     parser.add_argument("--variations", nargs="*", default=list(VARIATIONS), choices=list(VARIATIONS))
+    parser.add_argument("--table", action="store_true", help="print the table of earlier measurements and stop")
     args = parser.parse_args(argv)
     out = ROOT / "build" / "spread"
     out.mkdir(parents=True, exist_ok=True)
+    if args.table:
+        print(table(out))
+        return 0
     notebooks = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
                        if not args.prefixes or any(p.name.startswith(x) for x in args.prefixes))
     for path in notebooks:

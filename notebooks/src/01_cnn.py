@@ -23,8 +23,8 @@
 # Terms in Chinese and English: [glossary](../docs/GLOSSARY.md).
 #
 # **Steps.** 1 convolution · 2 pooling · 3 dense layer · 4 activations · 5 the article's model ·
-# 6 the same model on simulated lesions · 7 an experiment: max vs average pooling · 8 a better recipe ·
-# 9 real data (when present) · summary · exercises.
+# 6 the same model on simulated lesions · 7 an experiment: max vs average pooling · 8 a better recipe, on real patients ·
+# summary · exercises.
 #
 # `start(seed=0)` fixes every seed, makes TensorFlow deterministic and gives it one set of CPU kernels and threads
 # (oneDNN off, 2 threads): run again on this computer, every number below comes out the same. On another computer,
@@ -267,10 +267,11 @@ print("matches the article's model (122,570 at 32x32x3, 10 classes): OK")
 
 # %% [markdown]
 # The article then trains it on **CIFAR-10**: 60,000 small photographs of airplanes, cars, birds, cats...
-# That is **not a medical data set**, whatever the comment in its code says. When CIFAR-10 can be
-# downloaded (163 MB), the next cell runs the article's code verbatim (expect about 70 % test accuracy,
-# as TensorFlow's own CNN tutorial reports; it takes several minutes on a laptop CPU). Offline it says so
-# in one line and we go on.
+# That is **not a medical data set**, whatever the comment in its code says. The next cell runs the article's
+# code verbatim only if you ask for it: it downloads 163 MB and takes several minutes on a laptop CPU (expect about
+# 70 % test accuracy, as TensorFlow's own CNN tutorial reports), which a classroom on shared wifi should not do by
+# accident. To run it, set the environment variable `COURSE_CIFAR10=1` before starting Jupyter
+# (`COURSE_OFFLINE=1` forbids every download); otherwise the cell says so in one line and we go on.
 
 # %%
 cifar = train.try_cifar10()
@@ -398,34 +399,25 @@ print(table.to_string(index=False))
 # window", average pooling dilutes it with its three neighbours. (One seed and one split: differences of
 # a few thousandths are noise; notebook 04 shows how to put error bars on an AUC.)
 #
-# ## 8 · A better recipe
+# ## 8 · A better recipe, on real patients
 #
-# What practitioners add, each in one line of `helpers`:
+# The article's recipe on real chest X-rays and breast ultrasound images (both ship with the course) is the
+# baseline; what practitioners add, each in `helpers.train` (`train.BETTER` holds every setting, chosen on the
+# validation splits, never on test):
 #
 # | ingredient | why | where |
 # |---|---|---|
 # | normalisation $(x - \mu)/\sigma$ with the training set's mean and std | inputs centred and scaled: faster, steadier training | `Normalization` layer inside `models.better_cnn` |
-# | light augmentation (flips, shifts ≤ 5 %) | more varied training images for free; a lesion is still a lesion when flipped | `RandomFlip`, `RandomTranslation` (active only while training) |
+# | augmentation: the flips the data allows, shifts of ±2 px, ±10 % contrast | more varied training images for free; a chest X-ray may be mirrored left-right, never turned upside down | `train.augment`, flips from `train.FLIPS` |
 # | batch normalisation | steadies each layer's inputs; allows a larger learning rate | after each convolution |
-# | global average + max pooling, dropout | few parameters, less over-fitting; "max" detects a small lesion anywhere | head of `better_cnn` |
-# | class weights $w_c = n / (K\, n_c)$ | rare classes count as much as common ones (PneumoniaMNIST is 3 : 1) | `train.class_weights` |
-# | cosine learning-rate decay | big steps first, fine steps at the end | `train.fit` |
-# | best epoch by validation AUC, early stopping | keeps the model that generalises best, not the last one | `train.fit` |
+# | global average + max pooling, dropout | few parameters, less over-fitting; "max" detects a small finding anywhere | head of `better_cnn` |
+# | label smoothing 0.1 | targets 0.05 / 0.95 instead of 0 / 1: less over-confident probabilities | the loss |
+# | AdamW, one warm-up epoch, then cosine decay of the learning rate | big steps first, fine steps at the end | `train.fit` |
+# | a fixed number of images seen (60,000), whatever the set's size | small sets get more epochs; the same numbers on every run (no time budget) | `train.recipe_options` |
+# | the decision threshold chosen on the validation split | accuracy at a threshold that suits the data, never chosen on test | `train.choose_threshold` |
 #
-# Two of these are formulas; as always, we check them. Class weights, for a training set with 3 pneumonia
-# images for every normal one ($n$ images, $K$ classes, $n_c$ in class $c$):
-
-# %%
-# CHECK_OUTPUT
-y_unbalanced = np.array([0] * 1000 + [1] * 3000)
-n, K = len(y_unbalanced), 2
-by_hand = {c: n / (K * np.sum(y_unbalanced == c)) for c in (0, 1)}
-np.testing.assert_allclose(list(by_hand.values()), list(train.class_weights(y_unbalanced).values()))
-print("class weights n/(K n_c):", {c: round(float(w), 3) for c, w in by_hand.items()}, "= scikit-learn 'balanced': OK")
-print("simulated training set:", {c: round(w, 3) for c, w in train.class_weights(y_train).items()}, "(balanced, so no change)")
-
-# %% [markdown]
-# Cosine decay of the learning rate over $T$ epochs, from $\eta_0$ down to 0:
+# Two of these are formulas; as always, we check them. First the cosine decay of the learning rate over $T$
+# epochs, from $\eta_0$ down to 0:
 #
 # $$ \eta_t = \eta_0 \cdot \tfrac{1}{2}\left(1 + \cos\frac{\pi t}{T}\right) $$
 
@@ -439,92 +431,83 @@ np.testing.assert_allclose(ours, [float(keras_cos(s)) for s in t], rtol=1e-5)
 print("cosine decay: formula = keras CosineDecay: OK; first three rates", np.round(ours[:3], 5))
 
 # %% [markdown]
-# The figure shows one simulated training image with a lesion (left) and six random versions of it made
-# by the model's augmentation layers, as the network sees them during training (the flips and small
-# shifts keep the lesion, so the label stays right).
+# Label smoothing with $\varepsilon = 0.1$ over $K = 2$ classes replaces the one-hot target $y$ by
+# $y(1 - \varepsilon) + \varepsilon / K$; the loss is the cross-entropy against that softer target:
 
 # %%
-demo = models.better_cnn((28, 28, 1), 2, mean=float(x_train.mean()), std=float(x_train.std()))
-aug = keras.Sequential([demo.get_layer("flip"), demo.get_layer("shift")])
-strong = np.flatnonzero((y_train == 1) & (ex["lesion_contrasts"] > 0.5) & (ex["lesion_radii"] > 2.5))[0]
-one = x_train[strong].astype("float32")                        # a clearly visible bright lesion
-keras.utils.set_random_seed(1)
-versions = np.concatenate([one[None], aug(np.repeat(one[None, :, :, None], 6, 0), training=True).numpy()[..., 0]])
-plots.image_grid(versions, titles=["original"] + [f"augmented {k}" for k in range(1, 7)], ncols=7, vmin=0, vmax=255,
-                 circles=[(*ex["lesion_centers"][strong], ex["lesion_radii"][strong])] + [None] * 6,
-                 suptitle="Light augmentation of one simulated image (ring = true lesion in the original)")
+# CHECK_OUTPUT
+eps, K = 0.1, 2
+y_onehot = np.array([[0.0, 1.0], [1.0, 0.0]])
+p_pred = np.array([[0.2, 0.8], [0.6, 0.4]], dtype="float32")
+soft = y_onehot * (1 - eps) + eps / K
+ours = -(soft * np.log(p_pred)).sum(axis=1).mean()
+theirs = float(keras.losses.CategoricalCrossentropy(label_smoothing=eps)(y_onehot, p_pred))
+np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+print(f"smoothed targets {np.round(soft[0], 3).tolist()}; cross-entropy by hand {ours:.4f} = Keras {theirs:.4f}: OK")
+
+# %% [markdown]
+# The figure shows one real training chest X-ray (left) and six augmented versions of it, as the network sees them
+# during training: mirrored left-right or not, shifted by up to 2 pixels, a little brighter or darker.
+
+# %%
+pneu = train.load_splits("pneumoniamnist")
+one = train.as_images(pneu["train"][0][:1])
+versions = train.augment(np.repeat(one, 6, axis=0), np.random.default_rng(1), flip=train.flip_for("pneumoniamnist"),
+                         shift=2, contrast=0.1)
+plots.image_grid(np.concatenate([one, versions])[..., 0], titles=["original"] + [f"augmented {k}" for k in range(1, 7)],
+                 ncols=7, vmin=0, vmax=255, suptitle="Augmentation of one real chest X-ray (PneumoniaMNIST)")
 plt.show()
 
 # %% [markdown]
-# Now train it on the same simulated split. To stay within the notebook's time budget we use a narrower
-# version (16, 32, 64 filters instead of the default 32, 64, 128) and 10 epochs, like the article;
-# `python -m helpers.train` uses the full width and a 60-second budget.
+# Now both recipes on both real sets, one code path (`train.train_arrays`, the same function that
+# `python -m helpers.train FLAG` calls): train on the training split, choose the threshold on the validation split,
+# score the test split once, with bootstrap 95 % intervals. `cache=True` keeps each trained model in the data folder,
+# so a second run (or another notebook) reuses it instead of training again. Next to them, the published MedMNIST v2
+# results on the same test splits (ResNets trained for 100 epochs on a GPU, and Google's AutoML service), read from the
+# course's dataset registry.
 
 # %%
-keras.utils.set_random_seed(0)
-better, better_history = train.fit("better", x_train, y_train, x_val, y_val, epochs=10, widths=(16, 32, 64))
-p_better = better.predict(x_test, verbose=0)
+real_results = {}
+for flag in ("pneumoniamnist", "breastmnist"):
+    splits = pneu if flag == "pneumoniamnist" else train.load_splits(flag)
+    for recipe in ("article", "better"):
+        real_results[flag, recipe] = train.train_arrays(splits, recipe, dataset=flag, cache=True)
 
 # %%
 # CHECK_OUTPUT trained
-better_scores = train.auc_acc(y_test, p_better)
-best_epoch = int(np.argmax(better_history.history["val_auc"])) + 1
-print(f"better recipe: {better.count_params():,} parameters; best validation AUC at epoch {best_epoch}")
-results = pd.DataFrame({"recipe": ["article (step 6)", "better"],
-                        "test AUC": [article_scores["auc"], better_scores["auc"]],
-                        "test accuracy": [article_scores["acc"], better_scores["acc"]]}).round(3)
-print(results.to_string(index=False))
-gain_auc = better_scores["auc"] - article_scores["auc"]
-gain_acc = better_scores["acc"] - article_scores["acc"]
-print(f"gain on the simulated test set: AUC {gain_auc:+.3f}, accuracy {gain_acc:+.3f}")
-
-# %% [markdown]
-# The curves of the better recipe: loss, accuracy, validation AUC (the number that picks the epoch we keep)
-# and the learning rate falling along the cosine.
-
-# %%
-plots.training_curves(better_history, metrics=["loss", "accuracy"], title="Better recipe, simulated lesion set")
-plt.show()
-fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.2))
-ep = np.arange(1, len(better_history.history["val_auc"]) + 1)
-axes[0].plot(ep, better_history.history["val_auc"], marker="o", label="better")
-axes[0].axvline(best_epoch, ls="--", color="grey", label="epoch kept")
-axes[0].set(title="validation AUC", xlabel="epoch", ylabel="AUC")
-axes[0].legend()
-axes[1].plot(ep, better_history.history["learning_rate"], marker="o")
-axes[1].set(title="learning rate (cosine decay)", xlabel="epoch", ylabel="learning rate")
-fig.tight_layout()
-plt.show()
-
-# %% [markdown]
-# Both ROC curves on the same simulated test set:
-
-# %%
-fig, ax = plots.roc_curve(y_test, p_article[:, 1], label="article recipe", title="ROC, simulated test set")
-plots.roc_curve(y_test, p_better[:, 1], label="better recipe", ax=ax)
-plt.show()
-
-# %% [markdown]
-# ## 9 · Real data: PneumoniaMNIST and BloodMNIST (when present)
-#
-# When the MedMNIST files are in the data folder (or can be downloaded), we train both recipes on them, with
-# a 60-second budget each, and print the test AUC and accuracy beside the published MedMNIST v2 table
-# (ResNet-18 at 28 px, 100 GPU epochs). Offline, each data set prints one line and the notebook goes on.
-# Anyone with the data can run the same from a terminal:
-# `python -m helpers.train pneumoniamnist --recipe better --seconds 60`.
-
-# %%
-published = {"pneumoniamnist": (0.944, 0.854), "bloodmnist": (0.998, 0.958)}
 rows = []
-for flag, (pub_auc, pub_acc) in published.items():
-    if data.try_load(flag, "train") is None:
-        continue
-    splits = {s: (data.load(flag, s).x, data.load(flag, s).y) for s in ("train", "val", "test")}
-    for recipe in ("article", "better"):
-        r = train.train_arrays(splits, recipe, seconds=60)
-        rows.append({"data": flag, "model": recipe, "AUC": r["auc"], "ACC": r["acc"], "seconds": r["train_seconds"]})
-    rows.append({"data": flag, "model": "ResNet-18 (28), published", "AUC": pub_auc, "ACC": pub_acc, "seconds": None})
-print(pd.DataFrame(rows).round(3).to_string(index=False) if rows else "No real MedMNIST data here: nothing to train.")
+for (flag, recipe), r in real_results.items():
+    rows.append({"data": flag, "model": f"{recipe} recipe (ours)", "parameters": r["parameters"], "epochs": r["epochs"],
+                 "test AUC": r["auc"], "AUC 95% CI": f"{r['auc_ci'][0]:.3f}-{r['auc_ci'][1]:.3f}",
+                 "test ACC": r["acc"], "ACC 95% CI": f"{r['acc_ci'][0]:.3f}-{r['acc_ci'][1]:.3f}"})
+table = pd.DataFrame(rows)
+print(table.round(3).to_string(index=False))
+
+# %%
+# CHECK_OUTPUT
+published = pd.DataFrame([{"data": flag, "model": r["method"] + ", published", "test AUC": r["auc"], "test ACC": r["acc"]}
+                          for flag in ("pneumoniamnist", "breastmnist") for r in data.published_results(flag)])
+print(published.to_string(index=False))
+
+# %% [markdown]
+# Not compared by the tests, because they depend on the machine or move with tiny changes: the threshold chosen on
+# validation, the accuracy at the plain 0.5 rule, and the seconds of training on this computer.
+
+# %%
+for (flag, recipe), r in real_results.items():
+    print(f"{flag:15s} {recipe:8s} threshold {r['threshold']}, accuracy at 0.5 {r['acc_argmax']:.3f}, "
+          f"{r['train_seconds']:.0f} s of training{' (from the cache)' if r['cached'] else ''}")
+
+# %% [markdown]
+# **Reading the table honestly.** On chest X-rays the better recipe's AUC is above the article's and above the
+# published ResNet-18 at 28 px, with a model of under 24,000 parameters trained in seconds on a CPU; its accuracy
+# at the validation-chosen threshold is another matter: the validation split has about 74 % pneumonia and the test
+# split 62.5 %, so a threshold tuned to validation does not carry over perfectly (the plain 0.5 rule, printed
+# above, happens to do better on test, but choosing it because of that would be choosing on the test set). On the
+# 156 breast ultrasound test images every interval is wide, and the published numbers fall inside ours: this
+# test set cannot rank the two. Google's AutoML is far ahead on chest X-rays (its AUC lies well above our
+# interval). None of these numbers says how the
+# models would do at another hospital (notebook 07).
 
 # %% [markdown]
 # ## Summary
@@ -533,13 +516,14 @@ print(pd.DataFrame(rows).round(3).to_string(index=False) if rows else "No real M
 #   layer that summarises windows (not a kind of kernel); a dense layer is $y = Wx + b$; ReLU is
 #   non-linear, and that is what makes depth useful. Each formula matched Keras to float precision.
 # - The article's model has 122,570 parameters at 32 × 32 × 3; CIFAR-10 is not medical, so we trained the
-#   same architecture on a **simulated** lesion set instead, and printed its test AUC and accuracy above.
-# - Its mistakes are mostly small or faint lesions; max pooling suits small lesions at least as well as
-#   average pooling.
-# - A few standard ingredients (normalisation, augmentation, batch norm, dropout, class weights, cosine
-#   learning rate, best epoch by validation AUC) raised the simulated test AUC and accuracy on the same split
-#   by the gains printed in step 8.
-# - The same code runs on real MedMNIST files when they are present (`python -m helpers.train FLAG`).
+#   same architecture on a **simulated** lesion set (step 6) and on **real** chest X-rays and breast ultrasound (step 8).
+# - On the simulated set its mistakes are mostly small or faint lesions; max and average pooling were compared on the
+#   same test split (step 7).
+# - A few standard ingredients (normalisation, augmentation by the flips the data allows, batch norm, dropout, label
+#   smoothing, AdamW with warm-up and cosine decay, a threshold chosen on validation) gave a model of under 24,000
+#   parameters whose test AUC on real chest X-rays is above the published ResNet-18's; on 156 breast ultrasound
+#   images the intervals are too wide to rank it against the published models (step 8's table).
+# - One code path: the notebook and `python3 course.py`'s `python -m helpers.train FLAG` call the same `train.train_arrays`.
 #
 # ## Exercises
 
@@ -588,12 +572,16 @@ fit_err = np.abs(A @ np.linalg.lstsq(A, with_relu, rcond=None)[0] - with_relu).m
 print(f"without activation: one layer W = W2 W1, b = W2 b1 + b2 fits exactly; with ReLU the best linear fit is off by {fit_err:.2f} on average")
 
 # %% [markdown] tags=["exercise"]
-# **Exercise 4.** Which ingredient of the better recipe matters most on the simulated set? Train it once
-# without augmentation (`augment=False`) and compare with step 8. (About 15 s of CPU.)
+# **Exercise 4.** Which ingredient of the better recipe matters? Train it on BreastMNIST twice, with and without
+# augmentation (`augment=False`), on a much shorter schedule (`samples=6000` images seen, a tenth of the recipe's),
+# and compare the two on the **validation** split (`r["val_auc"]`), as the recipe's settings were chosen. Is the
+# difference larger than what 78 validation images can resolve?
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
-# To keep the notebook fast the training line is commented out; uncomment it to run the experiment.
-# keras.utils.set_random_seed(0)
-# no_aug, _ = train.fit("better", x_train, y_train, x_val, y_val, epochs=10, widths=(16, 32, 64), augment=False)
-# print(train.auc_acc(y_test, no_aug.predict(x_test, verbose=0)), "vs", better_scores)
-print("Uncomment the lines above to run the ablation; compare its AUC with", round(better_scores["auc"], 3))
+breast = train.load_splits("breastmnist")
+ablation = {aug: train.train_arrays(breast, "better", dataset="breastmnist", cache=True, samples=6000, augment=aug)
+            for aug in (True, False)}
+for aug, r in ablation.items():
+    print(f"augmentation {'on ' if aug else 'off'}: validation AUC {r['val_auc']:.3f} ({r['epochs']} epochs)")
+print("With 21 malignant validation images, AUC differences of a few hundredths are within chance: an ablation on a "
+      "set this small needs several seeds or cross-validation before it decides anything.")

@@ -31,7 +31,10 @@
 
 # %% [markdown]
 # ## Set-up
-# `start(seed=0)` fixes every seed and makes TensorFlow deterministic. The course's helpers for this notebook are
+# `start(seed=0)` fixes every seed, makes TensorFlow deterministic and gives it one set of CPU kernels and threads
+# (oneDNN off, 2 threads): run again on this computer, every number below comes out the same. On another computer,
+# numbers that come out of training may differ a little from the stored ones ([why](../README.md#same-numbers)).
+# The course's helpers for this notebook are
 # `helpers.shift` (corruptions, a simulated second site), `helpers.subgroups` (metrics with patient-level bootstrap
 # intervals) and `helpers.uncertainty` (ensembles, MC dropout, conformal sets, referral).
 
@@ -591,7 +594,7 @@ print(f"  conformal sets at 90 %, per class: test coverage {uncertainty.coverage
 # |---|---|
 # | **Intended use** | A teaching model. It flags pneumonia on a 28 × 28 frontal paediatric chest X-ray, as a second reader. **Not for clinical use**: never validated prospectively, nor on real data from another hospital. |
 # | **Data** | PneumoniaMNIST (Yang et al., 2023) from Kermany et al. (2018): paediatric X-rays (1-5 years) of one medical centre in Guangzhou, downsampled to 28 × 28. Train/val 4708/524 images (74 % pneumonia), test 624 (62.5 %). Labels from the source's expert grading; no patient ids, no age or sex released, so no patient-level split can be checked and no demographic subgroup can be reported. |
-# | **Model** | The course's better recipe (`helpers.train.fit`): `better_cnn` with 3 stages of 16/32/64 filters, batch norm, dropout 0.3; label smoothing 0.1, AdamW, 4 epochs, seed 0; augmentation by horizontal flips, shifts and ±10 % contrast; test-time averaging over the horizontal flip; decision threshold chosen on validation (best accuracy). |
+# | **Model** | The course's better recipe (`helpers.train.fit`): `better_cnn` with 3 stages of 16/32/64 filters, batch norm, dropout 0.3; label smoothing 0.1, AdamW, 4 epochs, seed 0; augmentation by horizontal flips, shifts and ±10 % contrast; decision threshold chosen on validation (best accuracy). |
 # | **Performance** | The printed card: AUC, sensitivity, specificity, accuracy, Brier, ECE with 95 % bootstrap intervals (image-level, so somewhat too narrow), per class, under five acquisition shifts, and conformal coverage. |
 # | **Subgroups and fairness** | Only by class and by simulated acquisition shift; the data carry no demographics. Step 2 shows on simulated data how much a subgroup can differ from the average. |
 # | **Limitations** | 28-pixel images; one source hospital; a test split from the same collection; prevalence differs between splits (calibration and conformal coverage do not transfer); loses AUC under contrast, gamma and noise shifts; no comparison with radiologists. |
