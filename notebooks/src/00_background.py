@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 00 · Background: what medical images are, and the data of this course
 #
-# *Deep learning for medical image diagnosis* — notebook 0 of 6.
+# *Deep learning for medical image diagnosis* — notebook 0 of 8.
 #
 # **Learning objectives.** After this notebook you can
 # 1. name the main imaging modalities and recognise each one in a picture;
@@ -13,7 +13,7 @@
 #
 # **Prerequisites.** Python and NumPy; no deep learning yet.
 #
-# **Measured runtime:** 8 s, peak memory 0.5 GiB (offline, 2-core CPU, `python tools/benchmark.py`, 2026-11-25)
+# **Measured runtime:** 19 s, peak memory 1.2 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Terms in Chinese and English: [glossary](../docs/GLOSSARY.md).
 

@@ -4,7 +4,7 @@
 # The source article (section 3.1) describes a convolutional neural network (CNN) with a handful of
 # formulas, and (section 4) gives a small Keras model trained on CIFAR-10. In this notebook we
 # check every formula against the code that implements it, rebuild the article's model exactly,
-# train it on **simulated** medical images with a known lesion position, and then train it the
+# train it on **real** chest X-rays and breast ultrasound images that ship with the course, and then train it the
 # way practitioners do.
 #
 # **Learning objectives.** After this notebook you can
@@ -13,17 +13,18 @@
 # 2. count the parameters of a CNN layer by layer;
 # 3. train a CNN on an image set, read its training curves, test AUC and accuracy, and look at its mistakes;
 # 4. name and use the ingredients of a stronger training recipe (normalisation, augmentation, batch
-#    normalisation, dropout, class weights, learning-rate schedule, best checkpoint on validation AUC).
+#    normalisation, dropout, label smoothing, learning-rate schedule, a threshold chosen on validation), and
+#    compare it with published results honestly, with intervals.
 #
-# **Prerequisites.** Notebook 00 (the simulated lesion set and what AUC means, briefly); Python and NumPy;
+# **Prerequisites.** Notebook 00 (the real data sets and their data cards); Python and NumPy;
 # matrices and the chain of functions a network is. No GPU needed.
 #
-# **Measured runtime:** 53 s, peak memory 0.9 GiB (offline, 2-core CPU, `python tools/benchmark.py`, 2026-11-25)
+# **Measured runtime:** 113 s, peak memory 1.1 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Terms in Chinese and English: [glossary](../docs/GLOSSARY.md).
 #
 # **Steps.** 1 convolution · 2 pooling · 3 dense layer · 4 activations · 5 the article's model ·
-# 6 the same model on simulated lesions · 7 an experiment: max vs average pooling · 8 a better recipe, on real patients ·
+# 6 the same model on real chest X-rays · 7 a better recipe, on real patients · 8 an experiment: max vs average pooling ·
 # summary · exercises.
 #
 # `start(seed=0)` fixes every seed, makes TensorFlow deterministic and gives it one set of CPU kernels and threads
@@ -285,121 +286,66 @@ if cifar is not None:
     print(f"CIFAR-10 test accuracy: {test_acc:.3f}")
 
 # %% [markdown]
-# ## 6 · The same architecture on (simulated) medical images
+# ## 6 · The same architecture on real chest X-rays
 #
-# Our offline data set is `simlesion2d`: **simulated** 28 × 28 crops of the real MNI152 brain template,
-# seen through simulated patients; half of the patients carry a synthetic lesion (bright or dark disc) in
-# each of their images. Label 1 = lesion. The split is by patient. Because the lesions are simulated, we
-# know where each one is.
+# PneumoniaMNIST ships with the course: 5,856 real paediatric chest X-rays (Kermany et al., 2018) at 28 × 28,
+# label 1 = pneumonia, split into training, validation and test sets by MedMNIST (notebook 00 has its data card).
+# We train the article's recipe on it, unchanged except for the input shape and the two classes: pixels divided by
+# 255, adam, 10 epochs, batch 64. `train.cached_fit` runs exactly that recipe (the same function every later step
+# and `python -m helpers.train` use) and keeps the trained model in the data folder, so step 7 reuses it.
 
 # %%
 # CHECK_OUTPUT
-sets = {s: data.load("simlesion2d", s) for s in ("train", "val", "test")}
-for s, ds in sets.items():
-    print(f"{s:5s} {ds.x.shape} {ds.x.dtype}  lesion share {ds.y.mean():.2f}  patients {len(np.unique(ds.extras['patients']))}")
-print(sets["train"].info.title, "| simulated:", sets["train"].info.simulated)
-x_train, y_train = sets["train"].x, sets["train"].y
-x_val, y_val = sets["val"].x, sets["val"].y
-x_test, y_test = sets["test"].x, sets["test"].y
-test_extras = sets["test"].extras
-
-# %% [markdown]
-# The figure shows 16 simulated training images; the orange ring marks the lesion's true position and
-# size (images without a ring have no lesion). Some lesions are easy to see, many are subtle.
+pneu = train.load_splits("pneumoniamnist")
+for s, (x, y) in pneu.items():
+    print(f"{s:5s} {x.shape} {x.dtype}  pneumonia share {y.mean():.3f}")
+(x_train, y_train), (x_val, y_val), (x_test, y_test) = pneu["train"], pneu["val"], pneu["test"]
 
 # %%
-idx = np.arange(16)
-ex = sets["train"].extras
-rings = [(ex["lesion_centers"][i][0], ex["lesion_centers"][i][1], ex["lesion_radii"][i]) if y_train[i] else None
-         for i in idx]
-plots.image_grid(x_train[idx], titles=[f"label {y_train[i]}" for i in idx], circles=rings,
-                 suptitle="Simulated lesion set (simlesion2d): ring = true lesion")
-plt.show()
-
-# %% [markdown]
-# Now the article's recipe, unchanged except for the input shape and the two classes: pixels divided by
-# 255, adam, 10 epochs, batch 64. The validation set is only watched, not used for any choice.
-
-# %%
-keras.utils.set_random_seed(0)
-article = models.article_cnn((28, 28, 1), 2)
-history = article.fit(x_train[..., None] / 255.0, y_train, epochs=10, batch_size=64,
-                      validation_data=(x_val[..., None] / 255.0, y_val), verbose=0)
-p_article = article.predict(x_test[..., None] / 255.0, verbose=0)
+article, history = train.cached_fit("article", x_train, y_train, x_val, y_val, dataset="pneumoniamnist", seed=0)
+p_article = article.predict(x_test, verbose=0)  # the cached model takes 0..255 images and divides by 255 itself
 
 # %%
 # CHECK_OUTPUT trained
 article_scores = train.auc_acc(y_test, p_article)
-print(f"article recipe, simulated test set: AUC {article_scores['auc']:.3f}, accuracy {article_scores['acc']:.3f}")
+print(f"article recipe, real chest X-rays, test set: AUC {article_scores['auc']:.3f}, accuracy at 0.5 {article_scores['acc']:.3f}")
 print(f"parameters at 28x28x1, 2 classes: {article.count_params():,}")
 
 # %% [markdown]
-# The training curves show loss and accuracy per epoch on the training set (blue) and the validation
-# set (orange). For the first epochs nothing happens (the network has not found the lesions yet), then
-# both curves take off together.
+# The training curves show loss and accuracy per epoch on the training set and the validation set (the validation
+# set is only watched, never used for a choice). The training loss keeps falling; the validation curves level off
+# after a few epochs, the first sign that more epochs would mostly fit the training images.
 
 # %%
-plots.training_curves(history, title="Article recipe on the simulated lesion set")
+plots.training_curves(history, metrics=["loss", "accuracy"], title="Article recipe on PneumoniaMNIST (real)")
 plt.show()
 
 # %% [markdown]
-# Accuracy uses a threshold of 0.5 on the lesion probability; AUC (area under the ROC curve) measures how
-# well the probabilities rank lesion images above lesion-free ones, over all thresholds. The figure is the
-# ROC curve on the simulated test set: sensitivity against 1 − specificity; the diagonal is chance.
+# Accuracy uses a threshold of 0.5 on the pneumonia probability; AUC (area under the ROC curve) measures how well
+# the probabilities rank pneumonia X-rays above normal ones, over all thresholds. The figure is the ROC curve on the
+# real test set: sensitivity against 1 − specificity; the diagonal is chance.
 
 # %%
-plots.roc_curve(y_test, p_article[:, 1], label="article recipe", title="ROC, simulated test set")
+plots.roc_curve(y_test, p_article[:, 1], label="article recipe", title="ROC, PneumoniaMNIST test set")
 plt.show()
 
 # %% [markdown]
-# Where does it go wrong? The figure shows 16 misclassified test images with the probability of a lesion
-# the model gave; the ring marks the true lesion for the images that have one. Most errors are missed
-# lesions, and (numbers below) the missed ones are smaller and fainter than the typical lesion.
+# Where does it go wrong? The figure shows 16 misclassified test X-rays with their true label and the probability
+# of pneumonia the model gave. Most errors are normal X-rays called pneumonia (the training set has three
+# pneumonia images for each normal one, and the test set more normal ones than the training set); some of the
+# missed pneumonias look, at 28 pixels, much like normal lungs.
 
 # %%
 wrong = np.flatnonzero(p_article.argmax(1) != y_test)
-missed = wrong[y_test[wrong] == 1]
-print(f"misclassified: {len(wrong)} of {len(y_test)} ({len(missed)} missed lesions, {len(wrong) - len(missed)} false alarms)")
-
-# %%
-# CHECK_OUTPUT trained
-r_all = test_extras["lesion_radii"][y_test == 1]
-print(f"lesion radius (px), median: missed {np.median(test_extras['lesion_radii'][missed]):.2f} vs all {np.median(r_all):.2f}")
-c_all = np.abs(test_extras["lesion_contrasts"][y_test == 1])
-print(f"lesion |contrast|, median: missed {np.median(np.abs(test_extras['lesion_contrasts'][missed])):.2f} vs all {np.median(c_all):.2f}")
-
-# %%
+print(f"misclassified: {len(wrong)} of {len(y_test)} ({int(np.sum(y_test[wrong] == 1))} missed pneumonias, "
+      f"{int(np.sum(y_test[wrong] == 0))} normal X-rays called pneumonia)")
 show = wrong[:16]
-rings = [(test_extras["lesion_centers"][i][0], test_extras["lesion_centers"][i][1], test_extras["lesion_radii"][i])
-         if y_test[i] else None for i in show]
-plots.image_grid(x_test[show], titles=[f"true {y_test[i]}, p={p_article[i, 1]:.2f}" for i in show], circles=rings,
-                 suptitle="Misclassified simulated test images (ring = true lesion)")
+plots.image_grid(x_test[show], titles=[f"true {'pneu' if y_test[i] else 'normal'}, p={p_article[i, 1]:.2f}" for i in show],
+                 suptitle="Misclassified real test X-rays (p = probability of pneumonia)")
 plt.show()
 
 # %% [markdown]
-# ## 7 · An experiment the article invites: max vs average pooling
-#
-# The article presents both poolings without saying which to use. Same data, same recipe, same seed; only
-# the pooling layers differ. `train.fit("article", ...)` runs exactly the recipe of step 6.
-
-# %%
-keras.utils.set_random_seed(0)
-avg_model, avg_history = train.fit("article", x_train, y_train, x_val, y_val, pooling="average")
-avg_scores = train.auc_acc(y_test, avg_model.predict(x_test, verbose=0))
-
-# %%
-# CHECK_OUTPUT trained
-table = pd.DataFrame({"pooling": ["max (article)", "average"],
-                      "test AUC": [article_scores["auc"], avg_scores["auc"]],
-                      "test accuracy": [article_scores["acc"], avg_scores["acc"]]}).round(3)
-print(table.to_string(index=False))
-
-# %% [markdown]
-# A lesion is a small local event: max pooling passes on "there is a strong response somewhere in this
-# window", average pooling dilutes it with its three neighbours. (One seed and one split: differences of
-# a few thousandths are noise; notebook 04 shows how to put error bars on an AUC.)
-#
-# ## 8 · A better recipe, on real patients
+# ## 7 · A better recipe, on real patients
 #
 # The article's recipe on real chest X-rays and breast ultrasound images (both ship with the course) is the
 # baseline; what practitioners add, each in `helpers.train` (`train.BETTER` holds every setting, chosen on the
@@ -510,19 +456,49 @@ for (flag, recipe), r in real_results.items():
 # models would do at another hospital (notebook 07).
 
 # %% [markdown]
+# ## 8 · An experiment the article invites: max vs average pooling
+#
+# The article presents both poolings without saying which to use. Same data (the breast ultrasound images of
+# step 7), same recipe, same seed; only the pooling layers differ. The max-pooling model is step 7's, from the
+# cache. On 156 test images a difference needs its interval, so we compare the two on the same cases with a paired
+# bootstrap (notebook 04 explains it).
+
+# %%
+breast = train.load_splits("breastmnist")
+max_model, _ = train.cached_fit("article", *breast["train"], *breast["val"], dataset="breastmnist", seed=0)
+avg_model, _ = train.cached_fit("article", *breast["train"], *breast["val"], dataset="breastmnist", seed=0, pooling="average")
+x_bt, y_bt = breast["test"]
+p_max, p_avg = (m.predict(x_bt, verbose=0)[:, 1] for m in (max_model, avg_model))
+
+# %%
+# CHECK_OUTPUT trained
+from helpers import metrics
+
+print(f"max pooling (article): test AUC {metrics.bootstrap_auc(y_bt, p_max)}")
+print(f"average pooling:       test AUC {metrics.bootstrap_auc(y_bt, p_avg)}")
+d = metrics.paired_bootstrap_auc(y_bt, p_max, p_avg)
+print(f"max - average:         {d.estimate:+.3f} (95% CI {d.low:+.3f} to {d.high:+.3f})")
+
+# %% [markdown]
+# Read the interval, not the point: if the paired interval contains 0, this test set cannot tell the two poolings
+# apart, whatever the sign of the difference. Max pooling passes on "there is a strong response somewhere in this
+# window", average pooling dilutes it with its neighbours, which matters most for small findings; whether it
+# matters here is for the interval to say. (Exercise 4 asks the same kind of question of the better recipe.)
+
+# %% [markdown]
 # ## Summary
 #
 # - A convolution is a sliding multiply-and-sum with a learned kernel; pooling is a separate, weight-free
 #   layer that summarises windows (not a kind of kernel); a dense layer is $y = Wx + b$; ReLU is
 #   non-linear, and that is what makes depth useful. Each formula matched Keras to float precision.
 # - The article's model has 122,570 parameters at 32 × 32 × 3; CIFAR-10 is not medical, so we trained the
-#   same architecture on a **simulated** lesion set (step 6) and on **real** chest X-rays and breast ultrasound (step 8).
-# - On the simulated set its mistakes are mostly small or faint lesions; max and average pooling were compared on the
-#   same test split (step 7).
+#   same architecture on **real** chest X-rays (step 6): most of its mistakes were normal X-rays called pneumonia.
+# - Max and average pooling compared on real breast ultrasound images, with a paired interval (step 8): on 156 test
+#   images, read the interval before the point estimate.
 # - A few standard ingredients (normalisation, augmentation by the flips the data allows, batch norm, dropout, label
 #   smoothing, AdamW with warm-up and cosine decay, a threshold chosen on validation) gave a model of under 24,000
 #   parameters whose test AUC on real chest X-rays is above the published ResNet-18's; on 156 breast ultrasound
-#   images the intervals are too wide to rank it against the published models (step 8's table).
+#   images the intervals are too wide to rank it against the published models (step 7's table).
 # - One code path: the notebook and `python3 course.py`'s `python -m helpers.train FLAG` call the same `train.train_arrays`.
 #
 # ## Exercises

@@ -18,7 +18,7 @@
 # **Prerequisites.** Notebook 01 (CNN: convolution, dense layers, sigmoid and softmax, training with Keras);
 # matrix-vector products; the chain rule.
 #
-# **Measured runtime:** 44 s, peak memory 1.5 GiB (offline, 2-core CPU, `python tools/benchmark.py`, 2026-11-25)
+# **Measured runtime:** 82 s, peak memory 1.6 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Words in *italics* are explained in the [glossary](../docs/GLOSSARY.md).
 

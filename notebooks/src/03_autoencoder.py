@@ -16,7 +16,7 @@
 # **Prerequisites.** Notebook 01 (Keras layers, training a model); PCA at the level of "project onto the
 # directions of largest variance"; ROC and AUC at the level of notebook 01 (notebook 04 goes deeper).
 #
-# **Measured runtime:** 31 s, peak memory 1.1 GiB (offline, 2-core CPU, `python tools/benchmark.py`, 2026-11-25)
+# **Measured runtime:** 51 s, peak memory 1.3 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Terms in Chinese and English: [glossary](../docs/GLOSSARY.md).
 #

@@ -17,7 +17,7 @@
 #
 # **Prerequisites.** Notebook 01 (the article's CNN); basic probability (conditional probability).
 #
-# **Measured runtime:** 41 s, peak memory 0.9 GiB (offline, 2-core CPU, `python tools/benchmark.py`, 2026-11-25)
+# **Measured runtime:** 48 s, peak memory 1.1 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Words in *italics* are explained in the [glossary](../docs/GLOSSARY.md).
 #

@@ -17,7 +17,7 @@
 # **Prerequisites.** Notebook 01 (the article's CNN), notebook 04 (ROC/AUC). Gradients with
 # `tf.GradientTape` are explained where they are used.
 #
-# **Measured runtime:** 63 s, peak memory 1.0 GiB (offline, 2-core CPU, `python tools/benchmark.py`, 2026-11-25)
+# **Measured runtime:** 102 s, peak memory 1.2 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Terms in Chinese and English: [glossary](../docs/GLOSSARY.md).
 #
