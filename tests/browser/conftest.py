@@ -234,6 +234,9 @@ def lab(chromium_path: str, tmp_path_factory: pytest.TempPathFactory):
         TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1", OMP_NUM_THREADS="1",
         OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
         PYDEVD_DISABLE_FILE_VALIDATION="1",
+        # a data cache of its own: the kernels here train briefly (short_training.py), and a briefly
+        # trained model must never land in the cache that the notebook tests and learners read
+        COURSE_DATA_DIR=str(tmp_path_factory.mktemp("course-data")),
     )
     env.pop("JUPYTER_TOKEN", None)
 
