@@ -8,10 +8,13 @@ compared with the stored ones. The rules live in ``tests/nbcheck.py`` (unit-test
 ``tests/test_nbcheck.py``) and ``docs/AUTHORING.md``.
 
 Every test is independent of the others, so the test command spreads them over two processes
-with pytest-xdist's public ``--dist worksteal``.
+with pytest-xdist's public ``--dist worksteal``. The notebook runs are queued first, the longest first
+(by ``notebooks/RUNTIMES.json``), so that the short unit tests fill the gaps at the end instead of one
+long notebook running alone (longest-processing-time-first scheduling).
 """
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -28,6 +31,23 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     if file_path.parent.name == "notebooks" and COURSE_NOTEBOOK.fullmatch(file_path.name):
         return NotebookFile.from_parent(parent, path=file_path)
     return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Notebook runs first, longest first (the slower configuration of a notebook before the other)."""
+    runtimes_file = Path(__file__).resolve().parent / "notebooks" / "RUNTIMES.json"
+    try:
+        runtimes = {name: row["wall_s"] for name, row in json.loads(runtimes_file.read_text()).items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        runtimes = {}
+    configs = list(nbcheck.CONFIGS)
+
+    def order(item: pytest.Item) -> tuple:
+        if isinstance(item, NotebookRun):
+            return (0, -runtimes.get(item.path.stem, 0.0), -configs.index(item.name))
+        return (1,)
+
+    items.sort(key=order)  # stable: the other tests keep their order
 
 
 class NotebookFile(pytest.File):

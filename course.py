@@ -88,7 +88,8 @@ def platform_problem(system: str = sys.platform, machine: str = platform.machine
     hub = ("Use your class's JupyterHub, or Binder (see the README, 'For instructors'), or a Linux machine "
            "or virtual machine.")
     if system == "darwin" and machine in {"x86_64", "i386"}:
-        return f"Intel Macs have no TensorFlow 2.21 wheel (the newest for them is 2.16.2), so the course can't be installed here. {hub}"
+        return ("Intel Macs have no TensorFlow 2.21 wheel (the newest for them is 2.16.2), so the course can't be "
+                f"installed here. {hub}")
     if system == "win32" and machine in {"arm64", "aarch64"}:
         return f"Windows on ARM has no TensorFlow wheel, so the course can't be installed here. {hub}"
     return None
@@ -179,7 +180,8 @@ def setup(dev: bool = False, wheelhouse: str | None = None) -> None:
     if problem:
         sys.exit(problem)
     if sys.version_info[:2] != TESTED_PYTHON:
-        print(f"Note: the course is tested on Python 3.11; this is {platform.python_version()}, whose wheels resolve too.")
+        print(f"Note: the course is tested on Python 3.11; this is {platform.python_version()}, "
+              "whose wheels resolve too.")
     wheelhouse = wheelhouse or os.environ.get(WHEELHOUSE_VAR) or None
     made = ensure_venv()
     if not made and is_set_up(dev):
@@ -193,8 +195,8 @@ def setup(dev: bool = False, wheelhouse: str | None = None) -> None:
               "10 Mbit/s). In a classroom, ask for the instructor's wheel folder instead (README, 'Running a class').")
     code = subprocess.call(pip_install_command(dev, wheelhouse), cwd=ROOT)
     if code:
-        sys.exit(f"Set-up failed (pip's message is above); nothing was recorded, so the next run tries again. "
-                 f"Offline? Set up from an instructor's wheel folder: python3 course.py setup --wheelhouse FOLDER")
+        sys.exit("Set-up failed (pip's message is above); nothing was recorded, so the next run tries again. "
+                 "Offline? Set up from an instructor's wheel folder: python3 course.py setup --wheelhouse FOLDER")
     stamp = _read_stamp(VENV) if not made else {}
     stamp.update(wanted_stamp(dev))
     (VENV / STAMP_NAME).write_text(json.dumps(stamp, indent=1), encoding="utf-8")
@@ -268,7 +270,8 @@ def wheelhouse(platform_name: str, python: str = "3.11", dest: Path | None = Non
             cmd = [pip, "-m", "pip", "download", "--dest", str(dest), *common]
         code = subprocess.call(cmd, cwd=ROOT)
     if code:
-        raise SystemExit(f"pip could not get the wheels for {platform_name} with Python {python} (its message is above).")
+        raise SystemExit(f"pip could not get the wheels for {platform_name} with Python {python} "
+                         "(its message is above).")
     return dest
 
 
@@ -315,7 +318,8 @@ def execute_all() -> None:
 
 
 def test(args: list[str]) -> None:
-    """Every test: unit tests of helpers, every notebook under two configurations, and the browser tests, on two processes."""
+    """Every test: unit tests of helpers, every notebook under two configurations, and the browser tests,
+    on two processes."""
     run([str(PY), "-m", "pytest", "-n", "2", "--dist", "worksteal", *args])
 
 

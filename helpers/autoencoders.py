@@ -14,6 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from .data import as_images
+
+_GREY = {"channel_axis": False, "dtype": "float64", "grey": True}   # images as (N, H, W) float64 for the scores
+
 
 # ---------------------------------------------------------------- input checks
 def _positive_int(value: Any, name: str) -> int:
@@ -25,7 +29,8 @@ def _positive_int(value: Any, name: str) -> int:
 def _image_shape(input_shape: Sequence[int]) -> tuple[int, int, int]:
     shape = tuple(int(s) for s in input_shape)
     if len(shape) != 3 or any(s <= 0 for s in shape):
-        raise ValueError(f"input_shape must be (height, width, channels) with positive sizes; got {tuple(input_shape)}.")
+        raise ValueError("input_shape must be (height, width, channels) with positive sizes; "
+                         f"got {tuple(input_shape)}.")
     return shape  # type: ignore[return-value]
 
 
@@ -37,16 +42,6 @@ def _same_shape(x: Any, x_rec: Any) -> tuple[np.ndarray, np.ndarray]:
     if a.ndim < 2:
         raise ValueError(f"x must hold a batch: shape (N, ...) with N samples; got {a.shape}.")
     return a, b
-
-
-def _images(x: Any, name: str = "x") -> np.ndarray:
-    """(N, H, W) float images; a trailing channel axis of size 1 is dropped."""
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim == 4 and arr.shape[-1] == 1:
-        arr = arr[..., 0]
-    if arr.ndim != 3:
-        raise ValueError(f"{name} must be grey images (N, H, W) or (N, H, W, 1); got shape {arr.shape}.")
-    return arr
 
 
 # ---------------------------------------------------------------- builders
@@ -142,12 +137,16 @@ def fit_full_batch(model: Any, x: Any, steps: int = 300, learning_rate: float = 
     Each step sees all of ``x`` once; the learning rate falls from ``learning_rate`` to 0 over ``steps``,
     so the weights settle (needed to compare them with PCA). Runs ``steps_per_epoch`` steps per Keras
     call (fast on small data). Recompiles the model; returns the Keras ``History``.
+    Under the course's short training (:func:`helpers.setup.n_epochs`) it runs one such call only.
     """
     import keras
+
+    from .setup import n_epochs
 
     steps, steps_per_epoch = _positive_int(steps, "steps"), _positive_int(steps_per_epoch, "steps_per_epoch")
     if steps % steps_per_epoch:
         raise ValueError(f"steps ({steps}) must be a multiple of steps_per_epoch ({steps_per_epoch}).")
+    steps = n_epochs(steps // steps_per_epoch) * steps_per_epoch
     arr = np.asarray(x, dtype=np.float32)
     if arr.ndim < 2 or len(arr) == 0:
         raise ValueError(f"x must be a non-empty batch (N, ...); got shape {arr.shape}.")
@@ -184,11 +183,12 @@ def error_maps(x: Any, x_rec: Any, sigma: float = 1.0) -> np.ndarray:
     """Per-pixel squared error of each image, smoothed by a Gaussian of ``sigma`` pixels (0: none).
 
     x, x_rec: (N, H, W) or (N, H, W, 1). Returns (N, H, W). Smoothing sums the evidence over a blob
-    the size of a lesion, so that single noisy pixels don't win.
+    the size of a lesion, so that single noisy pixels don't win. Taught in 03, step 3 (its peak is scored
+    with :func:`helpers.explain.pointing_game`, drawn with :func:`helpers.plots.error_map_grid`).
     """
     from scipy import ndimage
 
-    a, b = _images(x), _images(x_rec, "x_rec")
+    a, b = as_images(x, name="x", **_GREY), as_images(x_rec, name="x_rec", **_GREY)
     if a.shape != b.shape:
         raise ValueError(f"x and x_rec must have the same shape; got {a.shape} and {b.shape}.")
     if sigma < 0:
@@ -197,37 +197,14 @@ def error_maps(x: Any, x_rec: Any, sigma: float = 1.0) -> np.ndarray:
     return ndimage.gaussian_filter(err, sigma=(0, sigma, sigma)) if sigma > 0 else err
 
 
-def map_peaks(maps: Any) -> np.ndarray:
-    """(row, col) of the largest value of each map; ``maps`` (N, H, W) → (N, 2) integers."""
-    m = _images(maps, "maps")
-    flat = m.reshape(len(m), -1).argmax(axis=1)
-    return np.stack(np.unravel_index(flat, m.shape[1:]), axis=1)
-
-
-def peak_hits(maps: Any, centers: Any, radii: Any, tolerance: float = 1.5) -> np.ndarray:
-    """Whether each map's peak lies within ``radius + tolerance`` pixels of the true lesion centre.
-
-    centers: (N, 2) (row, col) in pixels; radii: (N,) in pixels. Rows with a NaN centre (no lesion)
-    are not allowed: select the lesion images first, e.g. ``maps[y == 1]``.
-    """
-    peaks = map_peaks(maps).astype(float)
-    centers, radii = np.asarray(centers, dtype=float), np.asarray(radii, dtype=float)
-    if centers.shape != peaks.shape or radii.shape != (len(peaks),):
-        raise ValueError(f"need one (row, col) centre and one radius per map: {len(peaks)} maps, "
-                         f"centers {centers.shape}, radii {radii.shape}.")
-    if np.isnan(centers).any():
-        raise ValueError("some centres are NaN (images without a lesion); pass only images with a lesion.")
-    return np.linalg.norm(peaks - centers, axis=1) <= radii + tolerance
-
-
 def psnr_ssim(x: Any, x_rec: Any, data_range: float = 1.0) -> tuple[float, float]:
     """Mean PSNR (dB) and mean SSIM over a batch of grey images, from :mod:`skimage.metrics`.
 
-    PSNR is ``inf`` when an image is reconstructed exactly.
+    PSNR is ``inf`` when an image is reconstructed exactly. Taught in 03, step 2.
     """
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-    a, b = _images(x), _images(x_rec, "x_rec")
+    a, b = as_images(x, name="x", **_GREY), as_images(x_rec, name="x_rec", **_GREY)
     if a.shape != b.shape:
         raise ValueError(f"x and x_rec must have the same shape; got {a.shape} and {b.shape}.")
     if data_range <= 0:
@@ -245,47 +222,3 @@ def add_noise(x: Any, sigma: float, seed: int = 0, clip: tuple[float, float] = (
     arr = np.asarray(x, dtype=np.float32)
     noisy = arr + np.random.default_rng(seed).normal(0.0, sigma, arr.shape).astype(np.float32)
     return np.clip(noisy, *clip)
-
-
-# ---------------------------------------------------------------- figure
-def show_error_maps(images: Any, maps: Any, circles: Sequence[tuple[float, float, float] | None] | None = None,
-                    titles: Sequence[str] | None = None, alpha: float = 0.55, size: float = 1.6,
-                    suptitle: str | None = None):
-    """Two rows: the images, then each image with its error map overlaid (``magma``) and its peak marked ×.
-
-    circles: optional true lesion ``(row, col, radius)`` per image (or None), drawn as a ring in both rows.
-    Returns ``(fig, axes)``.
-    """
-    import matplotlib.pyplot as plt
-
-    imgs, m = _images(images, "images"), _images(maps, "maps")
-    if imgs.shape != m.shape:
-        raise ValueError(f"images and maps must have the same shape; got {imgs.shape} and {m.shape}.")
-    n = len(imgs)
-    for name, seq in (("circles", circles), ("titles", titles)):
-        if seq is not None and len(seq) != n:
-            raise ValueError(f"got {len(seq)} {name} for {n} images; give one per image.")
-    peaks = map_peaks(m)
-    fig, axes = plt.subplots(2, n, figsize=(size * n, 2 * size + 0.5), squeeze=False)
-    for k in range(n):
-        for row in (0, 1):
-            ax = axes[row, k]
-            ax.imshow(imgs[k], cmap="gray")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if row == 1:
-                ax.imshow(m[k], cmap="magma", alpha=alpha)
-                ax.plot(peaks[k, 1], peaks[k, 0], "x", color="#56B4E9", ms=7, mew=2)
-                ax.set_xlim(-0.5, imgs.shape[2] - 0.5)
-                ax.set_ylim(imgs.shape[1] - 0.5, -0.5)
-            if circles is not None and circles[k] is not None:
-                r, c, rad = circles[k]
-                ax.add_patch(plt.Circle((c, r), rad + 1.5, fill=False, color="#E69F00", lw=1.2))
-        if titles is not None:
-            axes[0, k].set_title(titles[k], fontsize=8)
-    axes[0, 0].set_ylabel("image", fontsize=9)
-    axes[1, 0].set_ylabel("error map", fontsize=9)
-    if suptitle:
-        fig.suptitle(suptitle)
-    fig.tight_layout()
-    return fig, axes

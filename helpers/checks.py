@@ -91,10 +91,6 @@ def _as_array(value: Any) -> np.ndarray | None:
     return arr
 
 
-def _describe(arr: np.ndarray) -> str:
-    return np.array2string(np.asarray(arr), precision=3, separator=", ", suppress_small=True).replace("\n", "")
-
-
 def _compare_arrays(got_raw: Any, expected: np.ndarray, what: str, on: str, atol: float = 1e-5,
                     alternatives: dict[str, np.ndarray] | None = None) -> str | None:
     """``None`` when ``got_raw`` equals ``expected``; else a hint (shape, first wrong value, known mistakes)."""
@@ -152,11 +148,13 @@ def _check_pool(fn: Callable[..., Any], kind: str, size: int, stride: int | None
             return _done(False, f"{label} on {on}: {err}", quiet)
         expected = _pool_reference(x, size, step, kind)
         alternatives = {
-            f"this is {other} pooling; {kind} pooling takes the {'largest value' if kind == 'max' else 'mean'} of each window":
+            f"this is {other} pooling; {kind} pooling takes the "
+            f"{'largest value' if kind == 'max' else 'mean'} of each window":
                 _pool_reference(x, size, step, other),
         }
         if stride is not None and stride != size:
-            alternatives["these are non-overlapping windows: the stride was ignored"] = _pool_reference(x, size, size, kind)
+            alternatives["these are non-overlapping windows: the stride was ignored"] = (
+                _pool_reference(x, size, size, kind))
         hint = _compare_arrays(got, expected, f"fn(x, {', '.join(map(str, args[1:]))})", f"on {on}",
                                alternatives=alternatives)
         if hint:
@@ -204,7 +202,8 @@ def check_window(fn: Callable[..., Any], quiet: bool = False) -> Feedback:
         expected = np.clip((hu - (c - w / 2)) / w, 0.0, 1.0)
         hint = _compare_arrays(got, expected, f"fn(hu, {c:g}, {w:g})", f"with {on} on HU {hu.ravel().tolist()}",
                                alternatives={
-                                   "values outside [0, 1]: clip below the window to 0 (black) and above it to 1 (white)":
+                                   "values outside [0, 1]: clip below the window to 0 (black) "
+                                   "and above it to 1 (white)":
                                        (hu - (c - w / 2)) / w,
                                    "the window must start at center - width/2, not at the centre":
                                        np.clip((hu - c) / w, 0.0, 1.0),
@@ -334,7 +333,8 @@ def check_sensitivity_specificity(answer: Any, y_true: Any, y_pred: Any, pos_lab
     if close(sens, ref_sens) and close(spec, ref_spec):
         return _done(True, f"sensitivity and specificity are right (tp={tp}, fn={fn}, tn={tn}, fp={fp}).", quiet)
     if close(sens, ref_spec) and close(spec, ref_sens):
-        return _done(False, "sensitivity and specificity are swapped: sensitivity is about the sick (positives).", quiet)
+        return _done(False, "sensitivity and specificity are swapped: sensitivity is about the sick (positives).",
+                     quiet)
     ppv = tp / max(tp + fp, 1)
     if close(sens, ppv) and not close(ppv, ref_sens):
         return _done(False, "your sensitivity is the precision (PPV), TP / (TP + FP); sensitivity divides by all "
@@ -603,7 +603,8 @@ def check_conformal_quantile(answer: Any, cal_scores: Any, alpha: float = 0.1, q
                      quiet)
     if math.isclose(got, float(np.quantile(s, alpha)), rel_tol=1e-9):
         return _done(False, "that is a quantile at alpha; the threshold sits high, at 1 - alpha.", quiet)
-    return _done(False, f"q = {got:.4g} is {'too high' if got > ref else 'too low'}: sort the {n} scores 1 - p(true class) "
+    return _done(False, f"q = {got:.4g} is {'too high' if got > ref else 'too low'}: "
+                        f"sort the {n} scores 1 - p(true class) "
                         f"and take the one of rank ceil((n + 1)(1 - alpha)) = {rank}.", quiet)
 
 
@@ -663,7 +664,8 @@ def check_dice(fn: Callable[..., Any], quiet: bool = False) -> Feedback:
             else:
                 hint = f"expected {ref:.4f}, got {value:.4f}"
             return _done(False, f"on {what}: {hint}.", quiet)
-    return _done(True, f"Dice agrees with the reference on {len(_dice_cases())} pairs of masks, empty ones included.", quiet)
+    return _done(True, f"Dice agrees with the reference on {len(_dice_cases())} pairs of masks, empty ones included.",
+                 quiet)
 
 
 def _detection_rates(prob: np.ndarray, masks: np.ndarray, threshold: float) -> tuple[float, float]:
@@ -684,7 +686,8 @@ def check_detection_threshold(answer: Any, prob: Any, masks: Any, min_sensitivit
         return _done(False, f"the threshold must be one number between 0 and 1; got {answer!r:.60}.", quiet)
     p, m = np.asarray(prob, dtype=np.float64), np.asarray(masks).astype(bool)
     if p.shape != m.shape:
-        return _done(False, f"probabilities {p.shape} and masks {m.shape} differ in shape (squeeze the channel axis).", quiet)
+        return _done(False, f"probabilities {p.shape} and masks {m.shape} differ in shape (squeeze the channel axis).",
+                     quiet)
     grid = np.round(np.arange(0.05, 0.951, 0.05), 2) if grid is None else np.asarray(grid, dtype=float)
     rates = {float(g): _detection_rates(p, m, float(g)) for g in grid}
     ok = [g for g, (s, _) in rates.items() if s >= min_sensitivity]
@@ -711,5 +714,106 @@ STUBS.update({
         "    # TODO: your answer: 2|A and B| / (|A| + |B|) for two binary masks; 1.0 when both are empty\n"
         "    ...\n\n\n"
         "check_dice(dice)"
+    ),
+})
+
+
+# ---------------------------------------------------------------- layers by hand (notebooks 01 and 02)
+def _dense_inputs() -> list[tuple[str, tuple[np.ndarray, ...]]]:
+    rng = np.random.default_rng(5)
+    out = []
+    for n_in, n_hidden, n_out in ((3, 4, 2), (6, 8, 3), (2, 5, 1)):
+        out.append((f"{n_in} inputs, {n_hidden} hidden units, {n_out} outputs",
+                    (rng.normal(size=(n_hidden, n_in)), rng.normal(size=n_hidden),
+                     rng.normal(size=(n_out, n_hidden)), rng.normal(size=n_out))))
+    return out
+
+
+def check_collapsed_dense(fn: Callable[..., Any], quiet: bool = False) -> Feedback:
+    """Check ``fn(W1, b1, W2, b2) -> (W, b)``: the one dense layer equal to two stacked ones without activation.
+
+    Taught in notebook 01, exercise 3. ``W2 (W1 x + b1) + b2 = W x + b`` for every ``x`` means
+    ``W = W2 W1`` (shape ``(n_out, n_in)``) and ``b = W2 b1 + b2``. Column-vector convention (``y = W x + b``).
+    """
+    label = "one dense layer from two"
+    if _unanswered(fn):
+        return _done(False, f"{label}: {_FILL_IN}", quiet)
+    for on, (W1, b1, W2, b2) in _dense_inputs():
+        got, err = _call(fn, W1.copy(), b1.copy(), W2.copy(), b2.copy())
+        if err:
+            hint = ""
+            if "matmul" in err or "shapes" in err or "aligned" in err:
+                hint = " Mind the order: the first layer acts first, so W = W2 @ W1, not W1 @ W2."
+            return _done(False, f"{label} with {on}: {err}{hint}", quiet)
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            return _done(False, f"{label}: return the pair (W, b); got {type(got).__name__} {got!r:.60}.", quiet)
+        W_ref, b_ref = W2 @ W1, W2 @ b1 + b2
+        hint = _compare_arrays(got[0], W_ref, "W", f"with {on}", atol=1e-8)
+        if hint:
+            return _done(False, hint + " W maps the input straight to the output: W = W2 W1.", quiet)
+        hint = _compare_arrays(got[1], b_ref, "b", f"with {on}", atol=1e-8, alternatives={
+            "b2 is missing: the second layer adds its own bias": W2 @ b1,
+            "b1 is missing: the first layer's bias passes through the second layer's weights, b = W2 b1 + b2": b2,
+        })
+        if hint:
+            return _done(False, hint, quiet)
+    return _done(True, f"W = W2 W1 and b = W2 b1 + b2 on {len(_dense_inputs())} pairs of layers.", quiet)
+
+
+def _softmax_reference(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def check_softmax(fn: Callable[..., Any], quiet: bool = False) -> Feedback:
+    """Check a NumPy ``fn(z)``: the softmax of the last axis of ``z``, exp(z_i) / Σ_j exp(z_j), overflow-free.
+
+    Taught in notebook 02, exercise 1. The inputs are a vector of two logits, a batch of rows (softmax
+    of each row, not of the whole array), and large logits (1000 and more), where ``np.exp`` overflows
+    unless the largest logit is subtracted first.
+    """
+    if _unanswered(fn):
+        return _done(False, f"softmax: {_FILL_IN}", quiet)
+    cases = [("the logits [2.0, -1.0]", np.array([2.0, -1.0])),
+             ("a batch of 3 rows of 4 logits", np.array([[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0],
+                                                         [-2.0, 5.0, 0.5, 1.0]])),
+             ("large logits [1000, 1001, 1002]", np.array([1000.0, 1001.0, 1002.0]))]
+    for on, z in cases:
+        with np.errstate(over="ignore", invalid="ignore"):
+            got, err = _call(fn, z.copy())
+        if err:
+            return _done(False, f"softmax of {on}: {err}", quiet)
+        expected = _softmax_reference(z)
+        with np.errstate(over="ignore", invalid="ignore"):
+            whole = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+        arr = _as_array(got)
+        if arr is not None and arr.shape == expected.shape and not np.all(np.isfinite(arr)):
+            return _done(False, f"softmax of {on} gave nan or inf: np.exp overflows above about 709. Subtract the "
+                                "largest logit first; softmax(z - c) = softmax(z) for any constant c.", quiet)
+        hint = _compare_arrays(got, expected, "softmax(z)", f"for {on}", atol=1e-9, alternatives={
+            "you normalised over the whole array; each row (the last axis) must sum to 1": whole,
+            "that is exp(z) without dividing by the sum": np.exp(np.minimum(z, 700.0)),
+            "that is a sigmoid of each logit, not a softmax": 1 / (1 + np.exp(-np.clip(z, -700, 700))),
+        })
+        if hint:
+            return _done(False, hint, quiet)
+    return _done(True, f"softmax matches on {len(cases)} inputs (a vector, a batch of rows, large logits).", quiet)
+
+
+__all__ += ["check_collapsed_dense", "check_softmax"]
+STUBS.update({
+    "check_collapsed_dense": (
+        "from helpers.checks import check_collapsed_dense\n\n\n"
+        "def collapse(W1, b1, W2, b2):\n"
+        "    # TODO: your answer: the pair (W, b) of the one dense layer equal to W2 (W1 x + b1) + b2\n"
+        "    ...\n\n\n"
+        "check_collapsed_dense(collapse)"
+    ),
+    "check_softmax": (
+        "from helpers.checks import check_softmax\n\n\n"
+        "def softmax(z):\n"
+        "    # TODO: your answer: exp(z_i) / sum_j exp(z_j) along the last axis of z, without overflow\n"
+        "    ...\n\n\n"
+        "check_softmax(softmax)"
     ),
 })

@@ -35,6 +35,7 @@ import urllib.error
 import urllib.request
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,14 @@ GROUPS: dict[str, list[str]] = _RAW_REGISTRY["groups"]
 REGISTRY: dict[str, dict[str, Any]] = {
     name: dict(e, citation=CITATIONS.get(e["citation"], e["citation"])) for name, e in _RAW_REGISTRY["datasets"].items()
 }
+#: Flips that keep an image of a 2D set plausible (``None``: no flips), from the registry: each entry's
+#: ``flips`` and, for MedMNIST sets that are not entries (a ``.npz`` file of that name), ``other_flips``.
+FLIPS: dict[str, str | None] = {
+    **_RAW_REGISTRY["other_flips"],
+    **{name: e["flips"] for name, e in _RAW_REGISTRY["datasets"].items() if "flips" in e},
+}
 SPLITS = ("train", "val", "test")
+MEDMNIST_KEYS = tuple(f"{s}_{k}" for s in SPLITS for k in ("images", "labels"))
 DOWNLOAD_TIMEOUT_S = 8.0        # per network read: a server that says nothing for this long is given up
 DEADLINE_BASE_S = 60.0          # every file's download must end within this much ...
 DEADLINE_MIN_RATE = 20_000      # ... plus its size at this many bytes per second (a weak classroom wifi)
@@ -119,7 +127,8 @@ class DatasetInfo:
     def __str__(self) -> str:
         sim = "SIMULATED. " if self.simulated else ""
         labels = ", ".join(f"{i} = {n}" for i, n in enumerate(self.label_names))
-        return f"{self.title}\n  {sim}task: {self.task}; labels: {labels}\n  licence: {self.licence}\n  {self.notes}".rstrip()
+        return (f"{self.title}\n  {sim}task: {self.task}; labels: {labels}\n"
+                f"  licence: {self.licence}\n  {self.notes}").rstrip()
 
 
 @dataclass
@@ -144,6 +153,17 @@ class Dataset:
     def __repr__(self) -> str:
         sim = ", SIMULATED" if self.info.simulated else ""
         return f"Dataset({self.name!r}, split={self.split!r}, x={self.x.shape} {self.x.dtype}, y={self.y.shape}{sim})"
+
+    def lesion_rings(self, index: Any) -> list[tuple[float, float, float] | None]:
+        """The true lesion of each image ``index`` as ``(row, col, radius)`` in pixels, ``None`` for an image
+        without one: the ``circles`` that :func:`helpers.plots.image_grid` and the other figures draw as rings.
+
+        For the simulated 2D sets (``simlesion2d``). Taught in 00, step 8.2; reused in 03, 05 and 07.
+        """
+        if "lesion_centers" not in self.extras or np.shape(self.extras["lesion_centers"])[1:] != (2,):
+            raise ValueError(f"{self.name} has no 2D lesion centres; lesion rings exist for simlesion2d only.")
+        centers, radii = self.extras["lesion_centers"], self.extras["lesion_radii"]
+        return [None if self.y[i] == 0 else (*centers[i], radii[i]) for i in np.asarray(index).ravel()]
 
 
 # ---------------------------------------------------------------- registry
@@ -171,6 +191,49 @@ def info(name: str) -> DatasetInfo:
     )
 
 
+# ---------------------------------------------------------------- arrays in the shapes the course uses
+def as_images(x: Any, *, channel_axis: bool = True, dtype: Any = "float32", grey: bool = False,
+              name: str = "images") -> np.ndarray:
+    """A batch of 2D images in the shape the caller needs: the one image-normalising function of the helpers.
+
+    Accepts ``(N, H, W)`` (grey), ``(N, H, W, 1)``, ``(N, H, W, 3)`` or ``(N, H, W, 4)`` of numbers; refuses
+    anything else with one sentence (one image: pass ``image[None]``; 3D volumes are not 2D images), and an
+    empty batch.
+    channel_axis: ``True`` gives ``(N, H, W, C)`` (a grey batch gets a channel axis, as Keras wants);
+    ``False`` gives ``(N, H, W)`` for grey images (a channel axis of 1 is dropped, as Matplotlib wants).
+    dtype: of the result (``"float32"``: on the original scale, e.g. 0..255 for MedMNIST); ``None`` keeps it.
+    grey: refuse colour images. Taught in 01, step 7 (the recipes' input); reused in 07.
+    """
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric (numbers, e.g. uint8 0..255 as in MedMNIST); got dtype {arr.dtype}.")
+    if not (arr.ndim == 3 or (arr.ndim == 4 and arr.shape[-1] in ((1,) if grey else (1, 3, 4)))):
+        shapes = ("grey images (N, H, W) or (N, H, W, 1)" if grey
+                  else "images of shape (N, H, W), (N, H, W, 1) or (N, H, W, 3)")
+        raise ValueError(f"{name} must be {shapes}; got shape {arr.shape}. For one image pass image[None]; "
+                         "3D volumes are not supported.")
+    if len(arr) == 0:
+        raise ValueError(f"{name} is empty (N = 0): there is nothing to use.")
+    if arr.ndim == 3 and channel_axis:
+        arr = arr[..., None]
+    elif arr.ndim == 4 and arr.shape[-1] == 1 and not channel_axis:
+        arr = arr[..., 0]
+    return arr if dtype is None else arr.astype(dtype)
+
+
+def as_labels(y: Any) -> np.ndarray:
+    """Integer class labels ``(N,)`` from ``(N,)`` or MedMNIST's ``(N, 1)``; multi-label sets are refused."""
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"labels must be (N,) or (N, 1) class indices; got {arr.shape} "
+                         "(multi-label sets such as ChestMNIST need another loss).")
+    if not np.issubdtype(arr.dtype, np.integer) or (arr.size and arr.min() < 0):
+        raise ValueError(f"labels must be non-negative integers; got dtype {arr.dtype}.")
+    return arr.astype("int64")
+
+
 # ---------------------------------------------------------------- switches
 def _env_flag(var: str) -> bool:
     """Whether the environment variable ``var`` is set to a true value (1, true, yes, on)."""
@@ -188,7 +251,8 @@ def published_results(name: str) -> list[dict[str, Any]]:
 
 
 def group(name: str) -> list[str]:
-    """The datasets of a group of the registry (``"course"``: every set the notebooks use; ``"all"``: every MedMNIST set)."""
+    """The datasets of a group of the registry (``"course"``: every set the notebooks use;
+    ``"all"``: every MedMNIST set)."""
     if name == "all":
         return [n for n in names() if REGISTRY[n]["kind"] == "medmnist"]
     if name not in GROUPS:
@@ -257,8 +321,16 @@ def _folder_to_write(sub: str = "") -> Path:
 
 
 def _umask() -> int:
-    """The process's umask (read without changing it for longer than an instant)."""
-    mask = os.umask(0)
+    """The process's umask: read from ``/proc`` where there is one (never changed, so safe next to threads that
+    create files), else set and restored at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
 
@@ -269,6 +341,35 @@ def make_shareable(path: str | Path) -> None:
     Temporary files (``mkstemp``) are created 0600; this is applied before they are renamed into place.
     """
     os.chmod(path, 0o666 & ~_umask())
+
+
+def save_npz(path: str | Path, arrays: dict[str, np.ndarray], compressed: bool = False) -> Path:
+    """Write ``arrays`` to the ``.npz`` file ``path`` atomically: into a partial file next to it (named so that
+    :func:`stale_parts` finds it if the run is killed), flushed to disk, given the mode a new file gets
+    (:func:`make_shareable`), then renamed into place; never a half-written file under the final name.
+
+    The one writer of the course's ``.npz`` files (simulated sets, tissue maps, cached models).
+    Raises :class:`CacheDirError` when the folder can't be written, :class:`FileAccessError` when the write fails.
+    """
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=_part_prefix(path), suffix=PART_SUFFIX, dir=path.parent)
+    except OSError as exc:
+        raise CacheDirError(f"Cannot write into {path.parent} ({exc.strerror}); set {ENV_VAR} to a folder you can "
+                            "write.") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            (np.savez_compressed if compressed else np.savez)(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        make_shareable(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise FileAccessError(f"Cannot write {path} ({exc.strerror or exc}); check the free space of "
+                              f"{path.parent}.") from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
 
 
 def md5sum(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -288,7 +389,8 @@ def _file_name(name: str, size: int) -> str:
 
 def _check_size(name: str, size: int) -> None:
     e = _entry(name)
-    known = sorted(int(s) for s in e.get("md5", {})) if e["kind"] == "medmnist" else e.get("sizes", [e.get("image_size")])
+    known = (sorted(int(s) for s in e.get("md5", {})) if e["kind"] == "medmnist"
+             else e.get("sizes", [e.get("image_size")]))
     if size not in known:
         raise UnknownSizeError(
             f"{name} has no registered size {size!r}; available: {', '.join(map(str, known))}"
@@ -297,7 +399,8 @@ def _check_size(name: str, size: int) -> None:
 
 
 def url_of(name: str, size: int = 28, base_url: str | None = None) -> str:
-    """Where a MedMNIST file is downloaded from (``base_url`` replaces the server, e.g. a classroom mirror or a test)."""
+    """Where a MedMNIST file is downloaded from (``base_url`` replaces the server, e.g. a classroom mirror
+    or a test)."""
     e = _entry(name)
     fname = _file_name(name, size)
     if base_url:
@@ -317,7 +420,8 @@ def shipped_path(name: str, size: int = 28) -> Path | None:
 
 
 def _file_problem(path: Path, md5: str) -> str | None:
-    """Why ``path`` can't be used (``"missing"``, ``"corrupt (...)"``, ``"unreadable (...)"``), or ``None`` if it is right."""
+    """Why ``path`` can't be used (``"missing"``, ``"corrupt (...)"``, ``"unreadable (...)"``),
+    or ``None`` if it is right."""
     if not path.exists():
         return "missing"
     if path.is_dir():
@@ -426,7 +530,8 @@ def download(name: str, size: int = 28, base_url: str | None = None, progress: b
     e = _entry(name)
     name = name.lower().strip()
     if e["kind"] != "medmnist":
-        raise DataError(f"{name} is not downloaded: it is {'generated' if e['simulated'] else 'shipped in a package'}; use load({name!r}).")
+        raise DataError(f"{name} is not downloaded: it is {'generated' if e['simulated'] else 'shipped in a package'}; "
+                        f"use load({name!r}).")
     _check_size(name, size)
     md5 = e["md5"][str(size)]
     fname = _file_name(name, size)
@@ -574,7 +679,7 @@ def check_npz(path: str | Path, keys: list[str] | None = None) -> Path:
     file is refused in one sentence (:class:`CorruptFileError`) before any slow work starts.
     """
     path = Path(path)
-    keys = [f"{s}_{k}" for s in SPLITS for k in ("images", "labels")] if keys is None else keys
+    keys = list(MEDMNIST_KEYS) if keys is None else keys
     fix = "download or copy it again"
     if not path.exists():
         raise FileAccessError(f"No file {path}; give a MedMNIST-format .npz or a dataset name.")
@@ -603,12 +708,24 @@ def check_npz(path: str | Path, keys: list[str] | None = None) -> Path:
     return path
 
 
-def _read_npz(path: Path, keys: list[str]) -> dict[str, np.ndarray]:
+def read_npz(path: str | Path, keys: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """The arrays ``keys`` of a MedMNIST-format ``.npz`` (default: its six, ``train_images``, ``train_labels``,
+    ``val_...``, ``test_...``), read without unpickling anything: the one reader of the course's ``.npz`` files
+    (shipped, downloaded, simulated, or a file of your own).
+
+    Arrays come back as stored (MedMNIST: uint8 images, ``(N, 1)`` labels; see :func:`as_images` and
+    :func:`as_labels`). A missing, damaged or incomplete file raises a :class:`DataError` that says what to do.
+    """
+    path = Path(path)
+    keys = list(MEDMNIST_KEYS) if keys is None else list(keys)
+    if not path.exists():
+        raise FileAccessError(f"No file {path}; give a MedMNIST-format .npz or a dataset name.")
     try:
         with np.load(path, allow_pickle=False) as f:
             missing = [k for k in keys if k not in f.files]
             if missing:
-                raise CorruptFileError(f"{path} lacks the arrays {missing}; it is not a MedMNIST-format file. Delete it and load again.")
+                raise CorruptFileError(f"{path} lacks the arrays {missing}; it is not a MedMNIST-format file "
+                                       "(a file of the cache: delete it and load again).")
             return {k: f[k] for k in keys}
     except DataError:
         raise
@@ -642,21 +759,7 @@ def _simulated(name: str, size: int, seed: int) -> Path:
     target = folder / fname
     if target.is_file():
         return target
-    arrays = generate(cfg)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=_part_prefix(target), suffix=PART_SUFFIX, dir=folder)
-    except OSError as exc:
-        raise CacheDirError(f"Cannot write into {folder} ({exc.strerror}); set {ENV_VAR} to a folder you can write.") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        make_shareable(tmp)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise FileAccessError(f"Cannot write {target} ({exc.strerror or exc}); check the free space of {folder}.") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return target
+    return save_npz(target, generate(cfg))
 
 
 def _breast_cancer(split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -668,7 +771,8 @@ def _breast_cancer(split: str) -> tuple[np.ndarray, np.ndarray]:
         return x, y
     sizes = _entry("breastcancer")["splits"]
     x_rest, x_test, y_rest, y_test = train_test_split(x, y, test_size=sizes["test"], stratify=y, random_state=0)
-    x_train, x_val, y_train, y_val = train_test_split(x_rest, y_rest, test_size=sizes["val"], stratify=y_rest, random_state=0)
+    x_train, x_val, y_train, y_val = train_test_split(x_rest, y_rest, test_size=sizes["val"], stratify=y_rest,
+                                                      random_state=0)
     return {"train": (x_train, y_train), "val": (x_val, y_val), "test": (x_test, y_test)}[split]
 
 
@@ -698,10 +802,11 @@ def load(name: str, split: str = "train", size: int = 28, seed: int = 0, base_ur
     else:
         path = download(name, size, base_url=base_url)
         extras = []
-    arrays = _read_npz(path, [f"{split}_images", f"{split}_labels"] + [f"{split}_{k}" for k in extras])
+    arrays = read_npz(path, [f"{split}_images", f"{split}_labels"] + [f"{split}_{k}" for k in extras])
     x, y = arrays[f"{split}_images"], arrays[f"{split}_labels"]
     if x.dtype != np.uint8 or len(x) != len(y):
-        raise CorruptFileError(f"{path}: {split} images are {x.dtype} {x.shape} with {len(y)} labels; expected uint8 with one label each.")
+        raise CorruptFileError(f"{path}: {split} images are {x.dtype} {x.shape} with {len(y)} labels; "
+                               "expected uint8 with one label each.")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     return Dataset(name, split, x, y.astype(np.int64), meta, {k: arrays[f"{split}_{k}"] for k in extras})
@@ -722,6 +827,40 @@ def try_load(name: str, split: str = "train", **kwargs: Any) -> Dataset | None:
     return None
 
 
+def try_cifar10(timeout: float = 5.0):
+    """CIFAR-10 as ``keras.datasets.cifar10.load_data()`` returns it, or ``None`` with one sentence when offline.
+
+    Opt-in: only when the environment variable ``COURSE_CIFAR10=1`` is set (and ``COURSE_OFFLINE`` is not).
+    Uses Keras's cached copy when there is one; otherwise checks within ``timeout`` seconds that the
+    server can be reached before downloading (163 MB), so that offline it fails fast and quietly.
+    Taught in 01, step 5 (the article's verbatim run).
+    """
+    if not _env_flag("COURSE_CIFAR10"):
+        print("[cifar10] The article's verbatim CIFAR-10 run (163 MB download, minutes of training) is opt-in: "
+              "set COURSE_CIFAR10=1 before starting Jupyter to run it.")
+        return None
+    if offline():
+        print(f"[cifar10] {OFFLINE_VAR} is set, so CIFAR-10 is not downloaded; skipping the article's verbatim run.")
+        return None
+    host = "www.cs.toronto.edu"
+    keras_home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
+    cached = Path(keras_home, "datasets", "cifar-10-batches-py-target", "cifar-10-batches-py", "test_batch")
+    if not cached.exists():
+        try:
+            socket.create_connection((host, 443), timeout=timeout).close()
+        except OSError as exc:
+            print(f"[cifar10] CIFAR-10 is not in the Keras cache and {host} cannot be reached ({exc}); "
+                  "skipping the article's verbatim run (run this cell again when online).")
+            return None
+    import keras
+
+    try:
+        return keras.datasets.cifar10.load_data()
+    except Exception as exc:  # noqa: BLE001 - any download or extraction failure ends in one sentence
+        print(f"[cifar10] CIFAR-10 could not be loaded ({type(exc).__name__}: {exc}); skipping the verbatim run.")
+        return None
+
+
 def _status(path: Path, md5: str) -> str:
     """``ok``, ``missing``, ``CORRUPT`` or ``UNREADABLE (reason)`` for one file."""
     problem = _file_problem(path, md5)
@@ -732,7 +871,7 @@ def _status(path: Path, md5: str) -> str:
     return "CORRUPT" if problem.startswith("corrupt") else "UNREADABLE" + problem[len("unreadable"):]
 
 
-def verify(progress: bool = True) -> dict[str, str]:
+def verify() -> dict[str, str]:
     """Check every MedMNIST file against its MD5: ``{file: "ok" | "missing" | "CORRUPT" | "UNREADABLE (...)"}``.
 
     Shipped files are reported as ``medmnist/NAME.npz`` (a missing shipped file is a problem; a shipped set

@@ -16,23 +16,24 @@ from typing import Any
 
 import numpy as np
 
+from .data import as_images
+
 _SPATIAL = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
 _PASS = ("InputLayer", "Activation", "ReLU", "Dropout", "BatchNormalization", "LayerNormalization",
          "GaussianNoise", "SpatialDropout2D", "Rescaling")
 
 
-def _images(images: Any, model: Any) -> np.ndarray:
-    """Images as float32 ``(N, H, W, C)`` matching the model's input, or a clear error."""
-    x = np.asarray(images)
-    if x.dtype.kind not in "fiu":
-        raise TypeError(f"images must be numeric; got dtype {x.dtype}.")
+def _model_images(images: Any, model: Any) -> np.ndarray:
+    """Images as float32 ``(N, H, W, C)`` (:func:`helpers.data.as_images`) matching the model's input, or an error."""
     want = tuple(model.inputs[0].shape[1:])
-    if x.ndim == len(want) and want[-1] == 1 and x.shape[1:] == want[:-1]:
-        x = x[..., None]                           # (N, H, W) for a one-channel model
-    if tuple(x.shape[1:]) != want or len(x) == 0:
+    try:
+        x = as_images(images)
+    except ValueError:
+        x = None
+    if x is None or tuple(x.shape[1:]) != want:
         raise ValueError(f"images must have shape (N, {', '.join(map(str, want))}) with N ≥ 1 "
-                         f"(or (N, H, W) for one channel; for one image pass image[None]); got {x.shape}.")
-    return x.astype(np.float32)
+                         f"(or (N, H, W) for one channel; for one image pass image[None]); got {np.shape(images)}.")
+    return x
 
 
 def _layer_name(model: Any, layer: str | int) -> str:
@@ -40,7 +41,8 @@ def _layer_name(model: Any, layer: str | int) -> str:
     if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
         convs = conv_layers(model)
         if not -len(convs) <= layer < len(convs):
-            raise ValueError(f"model {model.name!r} has {len(convs)} Conv2D layers; conv index {layer} is out of range.")
+            raise ValueError(f"model {model.name!r} has {len(convs)} Conv2D layers; "
+                             f"conv index {layer} is out of range.")
         return convs[layer]
     names = [lay.name for lay in model.layers]
     if layer not in names:
@@ -66,7 +68,8 @@ def _score_fn(model: Any, class_index: int):
     import keras
 
     last = model.layers[-1]
-    if type(last).__name__ != "Dense" or getattr(last.activation, "__name__", "") not in ("softmax", "sigmoid", "linear"):
+    if (type(last).__name__ != "Dense"
+            or getattr(last.activation, "__name__", "") not in ("softmax", "sigmoid", "linear")):
         raise ValueError("the model's last layer must be a Dense layer (softmax, sigmoid or linear); "
                          f"got {type(last).__name__}.")
     c = class_index if int(last.units) > 1 else 0
@@ -80,7 +83,8 @@ def _score_fn(model: Any, class_index: int):
 
 
 def normalize_maps(maps: Any) -> np.ndarray:
-    """Scale each map of ``(N, H, W)`` to ``[0, 1]`` by its own maximum after clipping negatives; all-zero maps stay zero."""
+    """Scale each map of ``(N, H, W)`` to ``[0, 1]`` by its own maximum after clipping negatives;
+    all-zero maps stay zero."""
     m = np.maximum(np.asarray(maps, dtype=np.float32), 0)
     if m.ndim != 3:
         raise ValueError(f"maps must be (N, H, W); got shape {m.shape}. For one map pass map[None].")
@@ -92,7 +96,8 @@ def feature_geometry(model: Any, layer: str | int) -> tuple[float, float]:
     """Where a layer's feature-map pixels sit in the input: ``(stride, offset)`` in input pixels.
 
     Feature pixel ``i`` is centred on input pixel ``offset + stride * i``. Walks the layers up to
-    ``layer`` (a name, or a conv index as in :func:`grad_cam`); supports Conv2D and 2-D pooling with ``"valid"`` padding, or ``"same"`` with stride 1.
+    ``layer`` (a name, or a conv index as in :func:`grad_cam`); supports Conv2D and 2-D pooling with ``"valid"``
+    padding, or ``"same"`` with stride 1.
     For the article's CNN: conv 1 → (1, 1), conv 2 → (2, 3.5), conv 3 → (4, 8.5).
     """
     layer_name = _layer_name(model, layer)
@@ -139,14 +144,15 @@ def grad_cam(model: Any, images: Any, layer: str | int = -1, class_index: int = 
     """Grad-CAM maps (Selvaraju et al., ICCV 2017) for ``class_index``, at input size, in ``[0, 1]``.
 
     α_k = mean over (i, j) of ∂y^c/∂A^k_ij;  L = ReLU(Σ_k α_k A^k), with A the output of
-    ``layer`` (a layer name, or a position among the Conv2D layers: 0 = first, -1 = last) and y^c the class score before the softmax. The map is brought to the input's size
+    ``layer`` (a layer name, or a position among the Conv2D layers: 0 = first, -1 = last) and y^c the class score
+    before the softmax. The map is brought to the input's size
     with :func:`upsample` (``aligned=True``: receptive-field geometry; ``False``: a plain stretch).
     ``model``: a built Keras model (Sequential or functional) whose last layer is Dense.
     """
     import keras
     import tensorflow as tf
 
-    x = _images(images, model)
+    x = _model_images(images, model)
     layer_name = _layer_name(model, layer)
     c = _class_index(model, class_index)
     twin = keras.Model(model.inputs, [model.get_layer(layer_name).output, model.layers[-2].output])
@@ -174,7 +180,7 @@ def saliency(model: Any, images: Any, class_index: int = 1, batch_size: int = 25
     """Vanilla gradient saliency (Simonyan et al., 2014): |∂y^c/∂x| per pixel (max over channels), in ``[0, 1]``."""
     import tensorflow as tf
 
-    x = _images(images, model)
+    x = _model_images(images, model)
     c = _class_index(model, class_index)
     import keras
 
@@ -196,11 +202,12 @@ def occlusion(model: Any, images: Any, class_index: int = 1, patch: int = 5, str
     covered with ``fill``, averaged over the patches covering each pixel; negatives clipped, in ``[0, 1]``.
     Costs one forward pass per patch position per image: keep N small.
     """
-    x = _images(images, model)
+    x = _model_images(images, model)
     c = _class_index(model, class_index)
     n, h, w = x.shape[:3]
     if not (isinstance(patch, int) and isinstance(stride, int)) or not (1 <= patch <= min(h, w)) or stride < 1:
-        raise ValueError(f"patch must be an integer in 1..{min(h, w)} and stride ≥ 1; got patch={patch!r}, stride={stride!r}.")
+        raise ValueError(f"patch must be an integer in 1..{min(h, w)} and stride ≥ 1; "
+                         f"got patch={patch!r}, stride={stride!r}.")
     base = model.predict(x, verbose=0, batch_size=batch_size)[:, c]
     corners = [(r, q) for r in range(0, h - patch + 1, stride) for q in range(0, w - patch + 1, stride)]
     heat = np.zeros((n, h, w), np.float32)
@@ -218,28 +225,35 @@ def occlusion(model: Any, images: Any, class_index: int = 1, patch: int = 5, str
 
 
 def peak(maps: Any) -> np.ndarray:
-    """(row, col) of each map's maximum, shape (N, 2) (the first one when tied)."""
-    m = np.asarray(maps)
-    if m.ndim != 3:
-        raise ValueError(f"maps must be (N, H, W); got shape {m.shape}.")
+    """(row, col) of each map's maximum, shape (N, 2) integers (the first one when tied).
+
+    maps: (N, H, W) or (N, H, W, 1): error maps, Grad-CAM, saliency... Taught in 03, step 3 (the peak of an
+    autoencoder's error map) and 05, step 3 (the pointing game).
+    """
+    m = as_images(maps, channel_axis=False, dtype=None, grey=True, name="maps")
     flat = m.reshape(len(m), -1).argmax(axis=1)
     return np.stack(np.unravel_index(flat, m.shape[1:]), axis=1)
 
 
 def pointing_game(maps: Any, centers: Any, radii: Any, tolerance: float = 0.0) -> np.ndarray:
-    """Hit (True) when a map's maximum lies within ``radius + tolerance`` pixels of the lesion centre.
+    """Hit (True) when a map's maximum (:func:`peak`) lies within ``radius + tolerance`` pixels of the lesion centre.
 
-    maps: (N, H, W); centers: (N, 2) as (row, col) in pixels; radii: (N,) in pixels.
-    The share of hits is the pointing-game score (Zhang et al., 2016). Maps that are all zero
-    (nothing found) count as misses. Images without a lesion (NaN centre) are an error: select positives.
+    maps: (N, H, W) or (N, H, W, 1), any map whose peak should point at the lesion (an autoencoder's error
+    map, Grad-CAM, saliency, a segmentation's probabilities); centers: (N, 2) as (row, col) in pixels;
+    radii: (N,) in pixels. The share of hits is the pointing-game score (Zhang et al., 2016). Maps that are
+    all zero (nothing found) count as misses. Images without a lesion (NaN centre) are an error: select
+    positives, e.g. ``maps[y == 1]``. Taught in 03, step 3 (error-map peaks, tolerance 1.5 px) and 05,
+    step 3 (by name); reused in 06, step 5.
     """
-    m = np.asarray(maps)
+    m = as_images(maps, channel_axis=False, dtype=None, grey=True, name="maps")
     ctr = np.asarray(centers, dtype=np.float64)
     rad = np.asarray(radii, dtype=np.float64)
-    if m.ndim != 3 or ctr.shape != (len(m), 2) or rad.shape != (len(m),):
-        raise ValueError(f"need maps (N, H, W), centers (N, 2), radii (N,); got {m.shape}, {ctr.shape}, {rad.shape}.")
+    if ctr.shape != (len(m), 2) or rad.shape != (len(m),):
+        raise ValueError(f"need one (row, col) centre and one radius per map: maps (N, H, W), centers (N, 2), "
+                         f"radii (N,); got {m.shape}, {ctr.shape}, {rad.shape}.")
     if np.isnan(ctr).any():
-        raise ValueError("some centres are NaN (images without a lesion); score only the images with one, e.g. x[y == 1].")
+        raise ValueError("some centres are NaN (images without a lesion); "
+                         "score only the images with one, e.g. x[y == 1].")
     if tolerance < 0 or (rad < 0).any():
         raise ValueError("radii and tolerance must be ≥ 0.")
     dist = np.linalg.norm(peak(m) - ctr, axis=1)
@@ -254,21 +268,3 @@ def chance_hit_rate(shape: tuple[int, int], centers: Any, radii: Any, tolerance:
     rows, cols = np.indices(shape)
     d2 = (rows[None] - ctr[:, 0, None, None]) ** 2 + (cols[None] - ctr[:, 1, None, None]) ** 2
     return float((d2 <= rad[:, None, None] ** 2).mean())
-
-
-def overlay(ax: Any, image: Any, heat: Any, title: str | None = None, circle: tuple[float, float, float] | None = None,
-            alpha: float = 0.45) -> None:
-    """Draw ``image`` in grey with ``heat`` in colour on top, the true lesion as a ring and the map's peak as a cross."""
-    import matplotlib.pyplot as plt
-
-    ax.imshow(np.asarray(image).squeeze(), cmap="gray")
-    ax.imshow(heat, cmap="inferno", alpha=alpha, vmin=0, vmax=1)
-    if circle is not None:
-        r, c, rad = circle
-        ax.add_patch(plt.Circle((c, r), rad, fill=False, color="#56B4E9", lw=1.2))
-    pr, pc = peak(np.asarray(heat)[None])[0]
-    ax.plot(pc, pr, "+", color="#009E73", ms=9, mew=2)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title:
-        ax.set_title(title, fontsize=8)

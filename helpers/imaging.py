@@ -94,11 +94,13 @@ class ECG:
         return self.signals[:, k].astype(np.float32)
 
 
-def load_ecg(group: int = 0, units: str = "mV") -> ECG:
-    """The real 12-lead ECG that pydicom ships (``waveform_ecg.dcm``), offline.
+def load_ecg(group: int = 0, *, units: str) -> ECG:
+    """The real 12-lead ECG that pydicom ships (``waveform_ecg.dcm``), offline, in the ``units`` you name.
 
     group: 0 is the 10 s rhythm at 1000 Hz; 1 a 1.2 s median beat.
-    units: ``"mV"`` or ``"uV"``. (``waveform_array`` applies each channel's sensitivity: microvolts in this file.)
+    units (required): ``"mV"`` (as a clinician reads an ECG) or ``"uV"`` (microvolts, as the file stores
+    them: ``waveform_array`` applies each channel's sensitivity). Taught in 00, step 6 (mV); reused in 02,
+    step 3 (µV, for forecasting).
     """
     if units not in ("mV", "uV"):
         raise ValueError(f"units must be 'mV' or 'uV'; got {units!r}.")

@@ -3,7 +3,8 @@
 Built on scikit-learn: confusion matrix, ROC AUC, Brier score and calibration curve come
 from ``sklearn.metrics`` / ``sklearn.calibration``; this module adds input checks with clear
 messages, the clinical names (sensitivity, specificity, PPV, NPV), seeded bootstrap
-confidence intervals, PPV versus prevalence, and a threshold figure and slider.
+confidence intervals, PPV versus prevalence, the logit, MedMNIST's AUC and accuracy, and the
+patient-level bootstrap. (The threshold figure is in :mod:`helpers.plots`, its slider in :mod:`helpers.widgets`.)
 
 >>> from helpers import metrics
 >>> metrics.clinical_metrics([0, 0, 1, 1], [0, 1, 1, 1])["sensitivity"]
@@ -250,65 +251,73 @@ def rate_by_bins(values: Any, hits: Any, edges: Any) -> tuple[np.ndarray, np.nda
         return found / counts, counts
 
 
-# ---------------------------------------------------------------- threshold figure and slider
-def threshold_figure(y_true: Any, prob: Any, threshold: float = 0.5, pos_label: int = 1,
-                     label_names: tuple[str, str] = ("negative", "positive"), axes: Any = None):
-    """Scores of both classes with a threshold line, and the confusion matrix at that threshold.
+def contrast_detail_fit(radius: Any, contrast: Any, detected: Any) -> tuple[float, float, float] | None:
+    """Chance of detection as a logistic function of log-radius and contrast: ``(b0, b_radius, b_contrast)`` with
+    ``P(found) = 1 / (1 + exp(-(b0 + b_radius·log(radius) + b_contrast·contrast)))`` (scikit-learn's
+    ``LogisticRegression()``, its default L2 penalty ``C=1``).
 
-    Left: histograms of the predicted probability for truly negative and truly positive cases,
-    with the threshold. Right: confusion matrix (rows truth, columns prediction); the title gives
-    sensitivity and specificity. Returns ``(fig, axes)``.
+    radius: lesion radii (> 0, any unit; the coefficient of log-radius does not depend on it); contrast: their
+    contrasts; detected: whether each lesion was found. Returns ``None`` when every lesion was found or none was
+    (a logistic fit needs both outcomes; e.g. a model trained for one epoch under the course's short-training
+    setting): the caller then draws no curve. Taught in 04, step 6 (behind :func:`helpers.plots.contrast_detail`).
     """
-    import matplotlib.pyplot as plt
+    from sklearn.linear_model import LogisticRegression
 
-    positive, p = check_binary(y_true, prob, pos_label=pos_label, probabilities=True)
-    if not 0 <= threshold <= 1:
-        raise MetricInputError(f"threshold must lie in [0, 1]; got {threshold!r}.")
-    m = clinical_metrics(positive.astype(int), (p >= threshold).astype(int))
-    if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), gridspec_kw={"width_ratios": [1.6, 1]})
-    fig = axes[0].figure
-    bins = np.linspace(0, 1, 41)
-    axes[0].hist(p[~positive], bins=bins, alpha=0.6, label=f"truly {label_names[0]}")
-    axes[0].hist(p[positive], bins=bins, alpha=0.6, label=f"truly {label_names[1]}")
-    axes[0].axvline(threshold, color="black", ls="--", label=f"threshold {threshold:.2f}")
-    axes[0].set_xlabel(f"predicted probability of {label_names[1]}")
-    axes[0].set_ylabel("number of cases")
-    axes[0].set_title("Scores of both classes")
-    axes[0].legend(fontsize=8)
-    from . import plots
-
-    plots.confusion_matrix(positive.astype(int), (p >= threshold).astype(int), label_names=label_names,
-                           ax=axes[1], cell_names=["TN", "FP", "FN", "TP"],
-                           title=f"sensitivity {m['sensitivity']:.2f}, specificity {m['specificity']:.2f}")
-    return fig, axes
+    # dtypes kept as given: scikit-learn fits float32 input in float32, so converting would move the coefficients
+    r, c, d = np.asarray(radius), np.asarray(contrast), np.asarray(detected, dtype=bool)
+    if not (np.issubdtype(r.dtype, np.number) and np.issubdtype(c.dtype, np.number)):
+        raise MetricInputError(f"radius and contrast must be numbers; got dtypes {r.dtype} and {c.dtype}.")
+    if r.ndim != 1 or r.shape != c.shape or r.shape != d.shape or len(r) == 0:
+        raise MetricInputError(f"radius, contrast and detected must be 1D and of one length; got {r.shape}, "
+                               f"{c.shape} and {d.shape}.")
+    if not (np.isfinite(r).all() and np.isfinite(c).all()) or (r <= 0).any():
+        raise MetricInputError("radius must be > 0 and radius and contrast finite "
+                               "(drop images without a lesion first).")
+    if d.all() or not d.any():
+        return None
+    model = LogisticRegression().fit(np.c_[np.log(r), c], d)
+    (b_r, b_c), b0 = model.coef_[0], model.intercept_[0]
+    return float(b0), float(b_r), float(b_c)
 
 
-def threshold_widget(y_true: Any, prob: Any, pos_label: int = 1, label_names: tuple[str, str] = ("negative", "positive"),
-                     value: float = 0.5, step: float = 0.01):
-    """An ipywidgets slider that redraws :func:`threshold_figure` as the threshold moves; display it.
+# ---------------------------------------------------------------- scores as MedMNIST reports them
+def auc_acc(y: Any, proba: Any, task: str | None = None) -> dict[str, float]:
+    """Test AUC and accuracy as MedMNIST's evaluator reports them, by the registry's ``task`` of the set.
 
-    Returns a ``VBox`` (slider above its output). Checks its inputs at once, not at the first move.
+    task: ``"binary"`` (AUC of the class-1 probability), ``"multi-class"`` or ``"ordinal"`` (mean one-vs-rest
+    AUC over the classes); ``None``: from the number of columns of ``proba`` (two: binary). Multi-label sets
+    (ChestMNIST) are refused. Accuracy: of the most probable class (for two classes, a 0.5 threshold).
+    Taught in 01, step 6; the recipes of :mod:`helpers.train` report it.
     """
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import display
+    from sklearn.metrics import roc_auc_score
 
-    check_binary(y_true, prob, pos_label=pos_label, probabilities=True)
-    slider = widgets.FloatSlider(value=value, min=0.0, max=1.0, step=step, description="threshold",
-                                 continuous_update=False, readout_format=".2f")
-    out = widgets.Output()
+    from .data import as_labels
 
-    def draw(change: Any = None) -> None:
-        with out:
-            out.clear_output(wait=True)
-            fig, _ = threshold_figure(y_true, prob, slider.value, pos_label=pos_label, label_names=label_names)
-            display(fig)
-            plt.close(fig)
+    y, proba = as_labels(y), np.asarray(proba, dtype="float64")
+    if proba.ndim != 2 or len(proba) != len(y):
+        raise ValueError(f"proba must be (N, n_classes) with N = {len(y)}; got {proba.shape}.")
+    if task is None:
+        task = "binary" if proba.shape[1] == 2 else "multi-class"
+    if task not in ("binary", "multi-class", "ordinal"):
+        raise MetricInputError(f"task must be 'binary', 'multi-class' or 'ordinal' (the registry's task); "
+                               f"got {task!r}.")
+    if task == "binary":
+        if proba.shape[1] != 2:
+            raise MetricInputError(f"a binary task needs proba of shape (N, 2); got {proba.shape}.")
+        auc = roc_auc_score(y, proba[:, 1])
+    else:
+        auc = roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=list(range(proba.shape[1])))
+    return {"auc": float(auc), "acc": float(np.mean(proba.argmax(1) == y))}
 
-    slider.observe(draw, names="value")
-    draw()
-    return widgets.VBox([slider, out])
+
+def logit(p: Any, eps: float = 1e-6) -> np.ndarray:
+    """The logit ``log(p / (1 − p))``, the inverse of the sigmoid, of probabilities clipped to ``[eps, 1 − eps]``
+    (so that 0 and 1 stay finite); the dtype of ``p`` is kept.
+
+    Taught in 04, step 4 (Platt scaling fits a logistic regression to it); reused in 05 and 07.
+    """
+    p = np.clip(p, eps, 1 - eps)
+    return np.log(p / (1 - p))
 
 
 # ---------------------------------------------------------------- accuracy with a confidence interval
@@ -321,7 +330,8 @@ def bootstrap_accuracy(y_true: Any, y_pred: Any, n_boot: int = 1000, level: floa
     _check_level(level)
     y, pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
     if len(y) == 0 or y.shape != pred.shape:
-        raise MetricInputError(f"y_true and y_pred must be non-empty and the same length; got {len(y)} and {len(pred)}.")
+        raise MetricInputError("y_true and y_pred must be non-empty and the same length; "
+                               f"got {len(y)} and {len(pred)}.")
     if not isinstance(n_boot, (int, np.integer)) or n_boot < 100:
         raise MetricInputError(f"n_boot must be an integer ≥ 100 (1000 is usual); got {n_boot!r}.")
     hits = (y == pred).astype(np.float64)
@@ -343,7 +353,8 @@ def _mask_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
     for name, m in (("y_true", a), ("y_pred", b)):
         if m.dtype != bool and not np.isin(m, (0, 1)).all():
             raise MetricInputError(f"{name} must be a binary mask (bool, or 0/1); it holds other values "
-                                   f"(from {np.nanmin(m):.3g} to {np.nanmax(m):.3g}). Threshold probabilities first, e.g. prob > 0.5.")
+                                   f"(from {np.nanmin(m):.3g} to {np.nanmax(m):.3g}). "
+                                   "Threshold probabilities first, e.g. prob > 0.5.")
     return a.astype(bool), b.astype(bool)
 
 
@@ -453,37 +464,84 @@ def lesion_detection(y_true: Any, y_pred: Any, min_overlap: int = 1) -> dict[str
     return out
 
 
+def _patient_ids(patients: Any, n: int) -> np.ndarray:
+    """One patient id per case (``None``: every case its own patient), or a clear error."""
+    if patients is None:
+        return np.arange(n)
+    p = np.asarray(patients)
+    if p.ndim != 1 or len(p) != n:
+        raise MetricInputError(f"patients must be one id per case, shape ({n},); got {p.shape}.")
+    return p
+
+
+def patient_weights(y_true: Any = None, patients: Any = None, n_boot: int = 1000, seed: int = 0,
+                    pos_label: int = 1) -> np.ndarray:
+    """The patient-level bootstrap of the course: weights ``(n_boot, n_cases)``, how often each case's patient
+    was drawn in each of ``n_boot`` resamples of the patients with replacement (a patient's images go together).
+
+    y_true: labels of the cases; then sick and healthy patients are drawn separately (a patient is sick if
+    any of their images is positive), keeping their numbers, so every resample has both classes. ``None``:
+    all patients are drawn together (``patients`` required). patients: one id per case; ``None``: every case
+    is its own patient (an image-level bootstrap). Any metric of a resample is then a weighted one, e.g.
+    ``weights @ values / weights.sum(1)``; see :func:`patient_bootstrap` and :mod:`helpers.subgroups`.
+    Taught in 06, step 3 (through :func:`patient_bootstrap`) and 07, steps 1-2.
+    """
+    if y_true is None:
+        if patients is None:
+            raise MetricInputError("give y_true (to draw sick and healthy patients separately), patients, or both.")
+        positive = None
+        n = len(np.asarray(patients))
+    else:
+        positive, _ = check_binary(y_true, pos_label=pos_label)
+        n = len(positive)
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 100:
+        raise MetricInputError(f"n_boot must be an integer ≥ 100 (1000 is usual); got {n_boot!r}.")
+    pid = _patient_ids(patients, n)
+    ids, index = np.unique(pid, return_inverse=True)
+    if positive is None:
+        strata = [np.arange(len(ids))]
+    else:
+        sick = np.zeros(len(ids), dtype=bool)
+        np.logical_or.at(sick, index, positive)
+        strata = [np.flatnonzero(sick), np.flatnonzero(~sick)]
+    rng = np.random.default_rng(seed)
+    counts = np.zeros((n_boot, len(ids)))
+    for stratum in strata:
+        draws = rng.choice(stratum, (n_boot, len(stratum)))
+        np.add.at(counts, (np.repeat(np.arange(n_boot), len(stratum)), draws.ravel()), 1.0)
+    return counts[:, index]
+
+
 def patient_bootstrap(values: Any, patients: Any, weights: Any = None, n_boot: int = 1000, level: float = 0.95,
                       seed: int = 0) -> Interval:
     """A ratio of sums over images, ``Σ values / Σ weights`` (a mean when ``weights`` is None), with a CI from
-    a bootstrap over **patients**: each resample draws patients with replacement and keeps all their images.
+    a bootstrap over **patients** (:func:`patient_weights`): each resample draws patients with replacement
+    and keeps all their images.
 
     Images of one patient are alike, so resampling images as if independent would give too narrow an
     interval. Examples: mean Dice per image (values = Dice per image); per-lesion sensitivity (values =
     lesions detected per image, weights = lesions per image); false positives per image (values = false
-    positives per image).
+    positives per image). Taught in 06, step 3.
     """
     v = np.asarray(values, dtype=np.float64)
     pid = np.asarray(patients)
     w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=np.float64)
     if v.ndim != 1 or len(v) == 0 or pid.shape != v.shape or w.shape != v.shape:
-        raise MetricInputError(f"values, patients (and weights) must be 1D of one length; got {v.shape}, {pid.shape}, {w.shape}.")
+        raise MetricInputError("values, patients (and weights) must be 1D of one length; "
+                               f"got {v.shape}, {pid.shape}, {w.shape}.")
     if not (np.isfinite(v).all() and np.isfinite(w).all()) or (w < 0).any():
         raise MetricInputError("values and weights must be finite (drop NaN images first) and weights ≥ 0.")
     if not isinstance(n_boot, (int, np.integer)) or n_boot < 100:
         raise MetricInputError(f"n_boot must be an integer ≥ 100 (1000 is usual); got {n_boot!r}.")
     _check_level(level)
-    ids, inverse = np.unique(pid, return_inverse=True)
+    ids, first, inverse = np.unique(pid, return_index=True, return_inverse=True)
     if len(ids) < 2:
         raise MetricInputError("a bootstrap over patients needs at least 2 patients.")
     v_sum = np.bincount(inverse, weights=v, minlength=len(ids))
     w_sum = np.bincount(inverse, weights=w, minlength=len(ids))
     if w_sum.sum() <= 0:
         raise MetricInputError("the weights sum to 0: nothing to divide by.")
-    rng = np.random.default_rng(seed)
-    counts = np.zeros((n_boot, len(ids)))
-    draws = rng.integers(0, len(ids), (n_boot, len(ids)))
-    np.add.at(counts, (np.repeat(np.arange(n_boot), len(ids)), draws.ravel()), 1)
+    counts = patient_weights(None, pid, n_boot, seed)[:, first]   # how often each patient was drawn
     with np.errstate(invalid="ignore", divide="ignore"):
         boots = (counts @ v_sum) / (counts @ w_sum)
     boots = boots[np.isfinite(boots)]

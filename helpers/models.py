@@ -7,7 +7,8 @@ from collections.abc import Sequence
 def _check_shape(input_shape: Sequence[int], ndim: int = 3) -> tuple[int, ...]:
     shape = tuple(int(s) for s in input_shape)
     if len(shape) != ndim or any(s <= 0 for s in shape):
-        raise ValueError(f"input_shape must be {ndim} positive sizes (height, width, channels); got {tuple(input_shape)}.")
+        raise ValueError(f"input_shape must be {ndim} positive sizes (height, width, channels); "
+                         f"got {tuple(input_shape)}.")
     return shape
 
 
@@ -78,7 +79,8 @@ def better_cnn(input_shape: Sequence[int] = (28, 28, 1), n_classes: int = 2, mea
     if not widths or any(int(w) <= 0 for w in widths):
         raise ValueError(f"widths must be a non-empty list of positive filter counts; got {widths!r}.")
     if min(shape[:2]) < 2 ** (len(widths) - 1):
-        raise ValueError(f"{len(widths)} stages need images of at least {2 ** (len(widths) - 1)} pixels; got {shape[:2]}.")
+        raise ValueError(f"{len(widths)} stages need images of at least {2 ** (len(widths) - 1)} pixels; "
+                         f"got {shape[:2]}.")
     if flip not in (None, "horizontal", "vertical", "horizontal_and_vertical"):
         raise ValueError(f"flip must be 'horizontal', 'vertical', 'horizontal_and_vertical' or None; got {flip!r}.")
     if not 0.0 <= shift < 0.5:
@@ -124,7 +126,7 @@ def flip_average(model, flip: str | None):
 
     flip: ``"horizontal"`` (the image and its mirror), ``"vertical"``, ``"horizontal_and_vertical"``
     (4 views) or ``None`` (``model`` itself is returned). Only flips that keep an image plausible
-    (see :data:`helpers.train.FLIPS`) belong here. The new model shares ``model``'s weights.
+    (see :data:`helpers.data.FLIPS`, from the registry) belong here. The new model shares ``model``'s weights.
     """
     import keras
     from keras import layers, ops

@@ -51,7 +51,8 @@ def simulated_marker(y: Any, patients: Any, separation: float = 1.0, visit_noise
         raise ValueError("patients must be non-negative integer ids.")
     ids, first, inverse = np.unique(pat, return_index=True, return_inverse=True)
     if (arr != arr[first][inverse]).any():
-        raise ValueError("a patient has images with different labels; the marker is drawn per patient and needs one label each.")
+        raise ValueError("a patient has images with different labels; "
+                         "the marker is drawn per patient and needs one label each.")
     # one draw per patient id, so a patient reads the same in whichever split it lands
     patient_noise = np.random.default_rng(seed).normal(0, 1, int(ids.max()) + 1)[ids]
     visits = np.random.default_rng([seed, int(ids.min()), len(arr)]).normal(0, visit_noise, len(arr))

@@ -87,7 +87,8 @@ def _wanted(names: Iterable[str] | None, folder: Path) -> list[tuple[str, str, i
     if not names:
         chosen = [(f, *v) for f, v in registered.items() if (folder / f).exists() and not _ships(v[0], v[1])]
         if not chosen:
-            raise PackError(f"No MedMNIST file in the cache folder {folder}; run `python3 course.py data download course` "
+            raise PackError(f"No MedMNIST file in the cache folder {folder}; "
+                            "run `python3 course.py data download course` "
                             f"(online) first, or set {data.ENV_VAR} to the folder that holds them.")
         return chosen
     chosen = []
@@ -222,7 +223,8 @@ def _check_types(raw: object) -> list[str]:
 
 
 def read_manifest(zf: zipfile.ZipFile, archive: Path) -> list[Member]:
-    """The members listed in the archive's manifest, checked for form (types of every field) and against the registry."""
+    """The members listed in the archive's manifest, checked for form (types of every field)
+    and against the registry."""
     try:
         raw = json.loads(zf.read(MANIFEST).decode("utf-8"))
         if isinstance(raw, dict) and raw.get("format") != FORMAT:
@@ -328,7 +330,8 @@ def unpack(archive: str | Path) -> dict[str, str]:
                             f"Free some space or set {data.ENV_VAR} to another folder.")
         try:
             data.clean_stale_parts(folder)
-            staging = Path(tempfile.mkdtemp(prefix=data._part_prefix(Path("unpack")), suffix=data.PART_SUFFIX, dir=folder))
+            staging = Path(tempfile.mkdtemp(prefix=data._part_prefix(Path("unpack")), suffix=data.PART_SUFFIX,
+                                            dir=folder))
         except OSError as exc:
             raise data.CacheDirError(f"Cannot write into the data folder {folder} ({exc.strerror}); set "
                                      f"{data.ENV_VAR} to a folder you can write.") from None
@@ -363,7 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     import time
 
     parser = argparse.ArgumentParser(prog="python3 course.py pack",
-                                     description="Pack the MedMNIST files of the cache into one archive, and unpack it.")
+                                     description="Pack the MedMNIST files of the cache into one archive, "
+                                                 "and unpack it.")
     sub = parser.add_subparsers(dest="cmd", required=True)
     cr = sub.add_parser("create", help="pack the (verified) MedMNIST files of the cache into ARCHIVE (a .zip)")
     cr.add_argument("archive", type=Path)
@@ -388,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
             report = unpack(args.archive)
             for fname, status in report.items():
                 print(f"  {fname:24s} {status}")
-            print(f"{len(report)} files verified into {data.cache_dir(create=False)} ({time.perf_counter() - t0:.1f} s)")
+            print(f"{len(report)} files verified into {data.cache_dir(create=False)} "
+                  f"({time.perf_counter() - t0:.1f} s)")
         elif args.archive is not None:
             members = verify(args.archive)
             print(f"{args.archive}: ok, {len(members)} files, every MD5 right ({time.perf_counter() - t0:.1f} s)")

@@ -19,14 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from .imaging import ECG
-from .imaging import load_ecg as _load_ecg
-
 RNN_KINDS = ("simplernn", "lstm", "gru")
 
 
 # ---------------------------------------------------------------- the article's recurrence
-def random_rnn_weights(n_in: int, n_hidden: int, n_out: int, seed: int = 0, scale: float = 0.5) -> dict[str, np.ndarray]:
+def random_rnn_weights(n_in: int, n_hidden: int, n_out: int, seed: int = 0,
+                       scale: float = 0.5) -> dict[str, np.ndarray]:
     """Random weights in the article's notation (column vectors: ``W_xh`` is (n_hidden, n_in)).
 
     Returns a dict with ``W_xh, W_hh, b_h, W_hy, b_y`` (float64), ready for :func:`rnn_forward`.
@@ -62,7 +60,8 @@ def rnn_forward(x: Any, W_xh: Any, W_hh: Any, b_h: Any, W_hy: Any, b_y: Any,
     if n_in != x.shape[1]:
         raise ValueError(f"W_xh must be (n_hidden, n_in={x.shape[1]}); got {W_xh.shape}.")
     if W_hh.shape != (n_hidden, n_hidden) or b_h.shape != (n_hidden,):
-        raise ValueError(f"W_hh must be ({n_hidden}, {n_hidden}) and b_h ({n_hidden},); got {W_hh.shape} and {b_h.shape}.")
+        raise ValueError(f"W_hh must be ({n_hidden}, {n_hidden}) and b_h ({n_hidden},); "
+                         f"got {W_hh.shape} and {b_h.shape}.")
     if W_hy.ndim != 2 or W_hy.shape[1] != n_hidden or b_y.shape != (W_hy.shape[0],):
         raise ValueError(f"W_hy must be (n_out, {n_hidden}) and b_y (n_out,); got {W_hy.shape} and {b_y.shape}.")
     h_prev = np.zeros(n_hidden) if h0 is None else np.asarray(h0, dtype=np.float64)
@@ -89,7 +88,10 @@ def to_keras_weights(W_xh: Any, W_hh: Any, b_h: Any, W_hy: Any, b_y: Any) -> tup
 
 
 # ---------------------------------------------------------------- model builders
-def _rnn_layer(kind: str, units: int, return_sequences: bool = False):
+def rnn_layer(kind: str, units: int, return_sequences: bool = False):
+    """A Keras recurrent layer by name: ``"simplernn"``, ``"lstm"`` or ``"gru"`` (case, ``_`` and ``-`` ignored),
+    with ``units`` units. Taught in 02, steps 2.3-2.4 (the three kinds compared on the same features).
+    """
     from keras import layers
 
     key = str(kind).lower().replace("_", "").replace("-", "")
@@ -128,7 +130,7 @@ def volume_rnn(kind: str = "gru", units: int = 32, bidirectional: bool = False, 
         z = layers.TimeDistributed(layers.GlobalMaxPooling2D())(z)
     else:
         z = layers.Reshape((shape[0], shape[1] * shape[2]))(inputs)
-    rnn = _rnn_layer(kind, units)
+    rnn = rnn_layer(kind, units)
     z = layers.Bidirectional(rnn)(z) if bidirectional else rnn(z)
     outputs = layers.Dense(1, activation="sigmoid")(z)
     name = ("bi" if bidirectional else "") + str(kind).lower() + ("_cnn" if slice_encoder else "")
@@ -147,7 +149,7 @@ def forecaster(window: int, horizon: int = 1, kind: str = "gru", units: int = 16
     for name, v in (("window", window), ("horizon", horizon)):
         if not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{name} must be a positive integer; got {v!r}.")
-    model = keras.Sequential([keras.Input((int(window), 1)), _rnn_layer(kind, units), layers.Dense(int(horizon))],
+    model = keras.Sequential([keras.Input((int(window), 1)), rnn_layer(kind, units), layers.Dense(int(horizon))],
                              name=f"{str(kind).lower()}_forecaster")
     if compile:
         model.compile(optimizer="adam", loss="mse")
@@ -173,12 +175,7 @@ def input_gradient_norms(model: Any, x: Any) -> np.ndarray:
     return np.linalg.norm(g, axis=2).mean(axis=0)
 
 
-# ---------------------------------------------------------------- the real ECG
-def load_ecg(group: int = 0) -> ECG:
-    """The real 12-lead ECG that pydicom ships, in microvolts (see :func:`helpers.imaging.load_ecg`)."""
-    return _load_ecg(group, units="uV")
-
-
+# ---------------------------------------------------------------- the real ECG (helpers.imaging.load_ecg reads it)
 def make_windows(series: Any, window: int, horizon: int = 1, step: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Cut a 1D series into (past ``window`` samples → next ``horizon`` samples) pairs.
 
@@ -198,40 +195,3 @@ def make_windows(series: Any, window: int, horizon: int = 1, step: int = 1) -> t
     X = s[idx + np.arange(window)[None, :]][..., None]
     Y = s[idx + window + np.arange(horizon)[None, :]]
     return X, Y
-
-
-# ---------------------------------------------------------------- picture
-def plot_unrolled_rnn(steps: int = 4, title: str = "An RNN unrolled through time"):
-    """Draw the article's RNN unrolled over ``steps`` time steps: x_t → h_t → y_t, and h_{t-1} → h_t.
-
-    Returns ``(fig, ax)``.
-    """
-    import matplotlib.pyplot as plt
-
-    if not isinstance(steps, (int, np.integer)) or not 1 <= steps <= 8:
-        raise ValueError(f"steps must be an integer from 1 to 8; got {steps!r}.")
-    fig, ax = plt.subplots(figsize=(1.9 * steps + 1.6, 3.4))
-    box = dict(boxstyle="round,pad=0.35", lw=1.2)
-    arrow = dict(arrowstyle="->", lw=1.2, color="#333333")
-    for t in range(1, steps + 1):
-        c = 1.9 * t
-        ax.text(c, 0, f"$x_{{{t}}}$", ha="center", va="center", bbox={**box, "fc": "#DCEBF7"}, fontsize=12)
-        ax.text(c, 1.2, f"$h_{{{t}}}$", ha="center", va="center", bbox={**box, "fc": "#FBE3C0"}, fontsize=12)
-        ax.text(c, 2.4, f"$y_{{{t}}}$", ha="center", va="center", bbox={**box, "fc": "#D5EFE4"}, fontsize=12)
-        ax.annotate("", (c, 0.95), (c, 0.25), arrowprops=arrow)
-        ax.annotate("", (c, 2.15), (c, 1.45), arrowprops=arrow)
-        ax.text(c + 0.08, 0.6, "$W_{xh}$", fontsize=9, color="#0072B2")
-        ax.text(c + 0.08, 1.8, "$W_{hy}$", fontsize=9, color="#009E73")
-        ax.annotate("", (c - 0.3, 1.2), (c - 1.5 if t > 1 else 0.4, 1.2), arrowprops=arrow)
-        ax.text(c - 0.95, 1.3, "$W_{hh}$", fontsize=9, ha="center", color="#D55E00")
-    ax.text(0.0, 1.2, "$h_0=0$", ha="center", va="center", fontsize=11)
-    ax.set_xlim(-0.5, 1.9 * steps + 0.6)
-    ax.set_ylim(-0.5, 2.9)
-    ax.set_xlabel("time step t (one slice of a volume, or one sample of a signal) →")
-    ax.set_yticks([0, 1.2, 2.4], ["input", "hidden state", "output"])
-    ax.set_xticks([])
-    for side in ("top", "right", "bottom", "left"):
-        ax.spines[side].set_visible(False)
-    ax.set_title(title + " (the same weights at every step)")
-    fig.tight_layout()
-    return fig, ax

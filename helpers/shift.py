@@ -138,7 +138,8 @@ def corrupt(x: Any, name: str, severity: int, seed: int = 0) -> np.ndarray:
     return _restore_shape(out, x)
 
 
-def augment_with_corruptions(x: Any, share: float = 0.5, corruptions: tuple[str, ...] = ("noise", "blur", "contrast", "gamma"),
+def augment_with_corruptions(x: Any, share: float = 0.5,
+                             corruptions: tuple[str, ...] = ("noise", "blur", "contrast", "gamma"),
                              max_severity: int = 5, seed: int = 0) -> np.ndarray:
     """A training set in which a ``share`` of the images carry a random corruption at a random severity.
 

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-SPLITS = ("train", "val", "test")
+from .data import SPLITS
 
 
 @dataclass(frozen=True)
@@ -49,14 +49,36 @@ class SimulationConfig:
     max_rotation_deg: float = 15.0
     split_shares: tuple[float, float, float] = (0.7, 0.1, 0.2)
     seed: int = 0
+    # Two sets of one seed must not share patients: give each set its own random stream and its own ids.
+    stream: int = 0                 # 0: the seed's own stream; k > 0: NumPy's independent child stream k of it
+    first_patient_id: int = 0       # patient ids are first_patient_id, first_patient_id + 1, ...
 
     def cache_key(self) -> str:
-        """A short, stable name for the cache file of this configuration."""
+        """A short, stable name for the cache file of this configuration.
+
+        ``stream`` and ``first_patient_id`` (added later) enter the key only when they differ from 0, so the
+        sets made before them keep their names while a set that sets them gets a new one.
+        """
         import hashlib
         import json
 
-        text = json.dumps(asdict(self), sort_keys=True)
+        fields = asdict(self)
+        for k in ("stream", "first_patient_id"):
+            if fields[k] == 0:
+                del fields[k]
+        text = json.dumps(fields, sort_keys=True)
         return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+    def rng(self) -> np.random.Generator:
+        """A fresh generator of this set's stream: ``SeedSequence(seed)``, or its child ``spawn_key=(stream,)``.
+
+        Children of a seed sequence are independent streams by construction (NumPy's recommended way to
+        give parallel jobs, here two sets, their own random numbers from one seed).
+        """
+        if self.stream < 0 or self.first_patient_id < 0:
+            raise ValueError(f"stream and first_patient_id must be ≥ 0; got {self.stream} and {self.first_patient_id}.")
+        key = (self.stream,) if self.stream else ()
+        return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=key))
 
 
 @functools.lru_cache(maxsize=1)
@@ -93,7 +115,7 @@ def _patients(cfg: SimulationConfig, rng: np.random.Generator) -> dict[str, np.n
     }
 
 
-def _rotation(ndim: int, angle: float) -> np.ndarray:
+def _rotation(angle: float) -> np.ndarray:
     """Rotation by ``angle`` radians in the axial (x, y) plane, as a 3x3 matrix."""
     c, s = np.cos(angle), np.sin(angle)
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
@@ -148,7 +170,7 @@ def _sample_coordinates(cfg: SimulationConfig, rng: np.random.Generator,
         g = grid.copy()
         if flips[i]:
             g[0] = -g[0]
-        xyz = centres[i][:, None] + pat["scale"][p] * (_rotation(cfg.ndim, angles[i]) @ g)
+        xyz = centres[i][:, None] + pat["scale"][p] * (_rotation(angles[i]) @ g)
         phase = 2 * np.pi * (pat["warp_freq"][p] @ xyz) + pat["warp_phase"][p][:, None]
         coords[:, i] = xyz + pat["warp_amp"][p] * np.sin(phase)
     return pat, patient_of, coords.reshape(3, -1)
@@ -163,7 +185,7 @@ def generate(cfg: SimulationConfig = SimulationConfig()) -> dict[str, np.ndarray
     if cfg.size < 16:
         raise ValueError(f"size must be at least 16 pixels, not {cfg.size!r}.")
     t1, mask = load_template()
-    rng = np.random.default_rng(cfg.seed)
+    rng = cfg.rng()
     pat, patient_of, flat = _sample_coordinates(cfg, rng, mask)
     n = cfg.n_patients * cfg.images_per_patient
     spacing = cfg.field_of_view_mm / cfg.size
@@ -209,7 +231,7 @@ def generate(cfg: SimulationConfig = SimulationConfig()) -> dict[str, np.ndarray
         sel = np.nonzero(np.isin(patient_of, groups[split]))[0]
         out[f"{split}_images"] = images[sel]
         out[f"{split}_labels"] = labels[sel].reshape(-1, 1).astype(np.uint8)
-        out[f"{split}_patients"] = patient_of[sel].astype(np.int32)
+        out[f"{split}_patients"] = (patient_of[sel] + cfg.first_patient_id).astype(np.int32)
         out[f"{split}_lesion_centers"] = centers[sel]
         out[f"{split}_lesion_radii"] = radii[sel]
         out[f"{split}_lesion_contrasts"] = contrasts[sel]
@@ -253,7 +275,7 @@ def lesion_masks(centers: np.ndarray, radii: np.ndarray, size: int = 28) -> np.n
 def split_indices(cfg: SimulationConfig, patients: np.ndarray) -> np.ndarray:
     """Positions in :func:`generate`'s full image list of a split's images, from the split's ``patients``."""
     pid = np.asarray(patients)
-    patient_of = np.repeat(np.arange(cfg.n_patients), cfg.images_per_patient)
+    patient_of = np.repeat(np.arange(cfg.n_patients), cfg.images_per_patient) + cfg.first_patient_id
     idx = np.flatnonzero(np.isin(patient_of, np.unique(pid)))
     if len(idx) != len(pid) or not np.array_equal(patient_of[idx], pid):
         raise ValueError("these patient ids are not a split of this configuration (other seed, size or set?).")
@@ -278,7 +300,7 @@ def warped_template_maps(cfg: SimulationConfig, indices: np.ndarray | None = Non
     if cfg.ndim not in (2, 3):
         raise ValueError(f"ndim must be 2 or 3, not {cfg.ndim!r}.")
     _, mask = load_template()
-    _, _, flat = _sample_coordinates(cfg, np.random.default_rng(cfg.seed), mask)
+    _, _, flat = _sample_coordinates(cfg, cfg.rng(), mask)
     n_px = cfg.size ** cfg.ndim
     n = cfg.n_patients * cfg.images_per_patient
     idx = np.arange(n) if indices is None else np.asarray(indices, dtype=np.int64)
@@ -291,7 +313,8 @@ def warped_template_maps(cfg: SimulationConfig, indices: np.ndarray | None = Non
         "gm": np.asarray(datasets.load_mni152_gm_template(resolution=1).get_fdata(), dtype=np.float32),
         "wm": np.asarray(datasets.load_mni152_wm_template(resolution=1).get_fdata(), dtype=np.float32),
     }
-    return {k: np.clip(ndimage.map_coordinates(v, pts, order=1, mode="constant"), 0, 1).reshape(shape).astype(np.float32)
+    return {k: np.clip(ndimage.map_coordinates(v, pts, order=1, mode="constant"),
+                       0, 1).reshape(shape).astype(np.float32)
             for k, v in volumes.items()}
 
 
@@ -304,7 +327,8 @@ def tissue_labels(gm: np.ndarray, wm: np.ndarray) -> np.ndarray:
     return np.argmax(np.stack([rest, gm, wm]), axis=0).astype(np.uint8)
 
 
-def tissue_masks(name: str = "simlesion2d", split: str = "train", size: int = 28, seed: int = 0) -> dict[str, np.ndarray]:
+def tissue_masks(name: str = "simlesion2d", split: str = "train", size: int = 28,
+                 seed: int = 0) -> dict[str, np.ndarray]:
     """Brain mask and grey/white-matter maps for every image of a split of a simulated set, cached.
 
     The maps follow each image's deformation exactly (see :func:`warped_template_maps`); they are cached next
@@ -314,10 +338,6 @@ def tissue_masks(name: str = "simlesion2d", split: str = "train", size: int = 28
     ``tissue`` (uint8 labels of :data:`TISSUE_NAMES`, from :func:`tissue_labels`), each (N, size, size[, size]),
     in the order of ``data.load(name, split, size=size, seed=seed)``.
     """
-    import os
-    import tempfile
-    from pathlib import Path
-
     from . import data
 
     e = data._entry(name)
@@ -350,19 +370,12 @@ def tissue_masks(name: str = "simlesion2d", split: str = "train", size: int = 28
             # probabilities stored as uint8 (1/255 steps): a quarter of the size, ample for masks
             arrays[f"{s}_gm"] = np.round(maps["gm"][idx] * 255).astype(np.uint8)
             arrays[f"{s}_wm"] = np.round(maps["wm"][idx] * 255).astype(np.uint8)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez_compressed(f, **arrays)
-            if hasattr(data, "make_shareable"):
-                data.make_shareable(tmp)
-            os.replace(tmp, target)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-    got = data._read_npz(target, [f"{split}_{k}" for k in ("brain", "gm", "wm")])
+        data.save_npz(target, arrays, compressed=True)
+    got = data.read_npz(target, [f"{split}_{k}" for k in ("brain", "gm", "wm")])
     gm = got[f"{split}_gm"].astype(np.float32) / 255
     wm = got[f"{split}_wm"].astype(np.float32) / 255
     brain = got[f"{split}_brain"].astype(bool)
     if len(brain) != len(ds.x):
-        raise data.CorruptFileError(f"{target} holds {len(brain)} {split} masks for {len(ds.x)} images; delete it and load again.")
+        raise data.CorruptFileError(f"{target} holds {len(brain)} {split} masks for {len(ds.x)} images; "
+                                    "delete it and load again.")
     return {"brain": brain, "gm": gm, "wm": wm, "tissue": tissue_labels(gm, wm)}

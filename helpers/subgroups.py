@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .metrics import Interval, MetricInputError, check_binary
+from .metrics import Interval, MetricInputError, _patient_ids, check_binary, patient_weights
 
 METRICS = ("auc", "sensitivity", "specificity", "accuracy", "brier", "ece")
 
@@ -87,46 +87,17 @@ def weighted_metric(name: str, y_true: Any, score: Any, weights: Any, threshold:
         b = np.clip(np.searchsorted(edges[1:-1], s, side="left"), 0, n_bins - 1)
         onehot = np.zeros((len(s), n_bins))
         onehot[np.arange(len(s)), b] = 1.0
-        n_b, p_b, y_b = w @ onehot, (w * s) @ onehot, (w * positive) @ onehot
+        p_b, y_b = (w * s) @ onehot, (w * positive) @ onehot
         return np.abs(y_b - p_b).sum(1) / w.sum(1)
 
 
 # ---------------------------------------------------------------- the patient-level bootstrap
-def _patients_of(patients: Any, n: int) -> np.ndarray:
-    if patients is None:
-        return np.arange(n)
-    p = np.asarray(patients)
-    if p.ndim != 1 or len(p) != n:
-        raise SubgroupInputError(f"patients must be one id per case, shape ({n},); got {p.shape}.")
-    return p
-
-
-def patient_weights(y_true: Any, patients: Any = None, n_boot: int = 1000, seed: int = 0,
-                    pos_label: int = 1) -> np.ndarray:
-    """Bootstrap weights ``(n_boot, n_cases)``: how often each case's patient was drawn in each resample.
-
-    Taught in notebook 07, step 2. Patients are drawn with replacement, sick and healthy patients
-    separately (a patient is sick if any of their images is positive), keeping their numbers, so every
-    resample has both classes. ``patients=None``: every case is its own patient (an image-level bootstrap).
-    """
-    positive, _ = check_binary(y_true, pos_label=pos_label)
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 100:
-        raise SubgroupInputError(f"n_boot must be an integer ≥ 100 (1000 is usual); got {n_boot!r}.")
-    pid = _patients_of(patients, len(positive))
-    ids, index = np.unique(pid, return_inverse=True)
-    sick = np.zeros(len(ids), dtype=bool)
-    np.logical_or.at(sick, index, positive)
-    rng = np.random.default_rng(seed)
-    counts = np.zeros((n_boot, len(ids)))
-    for stratum in (np.flatnonzero(sick), np.flatnonzero(~sick)):
-        draws = rng.choice(stratum, (n_boot, len(stratum)))
-        np.add.at(counts, (np.repeat(np.arange(n_boot), len(stratum)), draws.ravel()), 1.0)
-    return counts[:, index]
+# patient_weights (helpers.metrics): the one patient-level resampling of the course; every interval here uses it.
 
 
 def bootstrap_metric(name: str, y_true: Any, score: Any, patients: Any = None, n_boot: int = 1000, level: float = 0.95,
                      seed: int = 0, threshold: float = 0.5, pos_label: int = 1, weights: Any = None) -> Interval:
-    """A metric with a percentile bootstrap CI over patients (see :func:`patient_weights`).
+    """A metric with a percentile bootstrap CI over patients (see :func:`helpers.metrics.patient_weights`).
 
     Taught in notebook 07, steps 1-2. ``weights``: reuse a weight matrix (so that several metrics or
     models share the same resamples, a paired comparison); otherwise drawn from ``patients`` and ``seed``.
@@ -165,7 +136,7 @@ def subgroup_table(y_true: Any, score: Any, groups: Any, patients: Any = None, t
     for m in metrics:
         if m not in METRICS:
             raise SubgroupInputError(f"unknown metric {m!r}; use one of {', '.join(METRICS)}.")
-    pid = _patients_of(patients, len(s))
+    pid = _patient_ids(patients, len(s))
     W = patient_weights(positive.astype(int), pid, n_boot, seed)
     y01 = positive.astype(int)
     rows = []

@@ -32,13 +32,15 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .data import FLIPS, as_images, as_labels
+from .metrics import auc_acc
 
 RECIPES = ("article", "better")
 ARTICLE_EPOCHS = 10
@@ -54,66 +56,15 @@ BETTER: dict = {
     "augment": True, "shift": 2, "contrast": 0.1, "tta": False, "class_weight": False, "members": 1,
 }
 BETTER_EPOCHS = None  # kept for old imports: the number of epochs now follows from BETTER["samples"]
-#: Flips that keep an image plausible, by dataset (the rest get none unless asked).
-#: Chest X-rays and ultrasound have an up and a down; OrganAMNIST's labels name left and right;
-#: blood cells, tissue, skin lesions and the simulated brain crops have no orientation.
-FLIPS = {
-    "pneumoniamnist": "horizontal", "chestmnist": "horizontal", "breastmnist": "horizontal",
-    "retinamnist": "horizontal", "organamnist": None, "organcmnist": None, "organsmnist": None,
-    "bloodmnist": "horizontal_and_vertical", "pathmnist": "horizontal_and_vertical",
-    "dermamnist": "horizontal_and_vertical", "tissuemnist": "horizontal_and_vertical",
-    "octmnist": "horizontal", "simlesion2d": "horizontal_and_vertical",
-}
+# FLIPS (imported above from helpers.data): the flips that keep an image plausible, by dataset, from the
+# registry (helpers/registry.json: each entry's "flips"); the rest get none unless asked.
 FLIP_CHOICES = (None, "horizontal", "vertical", "horizontal_and_vertical")
 AUTO = "auto"
 
 
 # ---------------------------------------------------------------- data
-def as_images(x: Any) -> np.ndarray:
-    """Images as float32 ``(N, H, W, C)`` on their original 0..255 scale.
-
-    Accepts ``(N, H, W)`` (grey, a channel axis is added), ``(N, H, W, 1)`` or ``(N, H, W, 3)``.
-    """
-    arr = np.asarray(x)
-    if arr.ndim == 3:
-        arr = arr[..., None]
-    if arr.ndim != 4 or arr.shape[-1] not in (1, 3):
-        raise ValueError(f"images must be (N, H, W), (N, H, W, 1) or (N, H, W, 3); got {arr.shape}. "
-                         "3D volumes are not supported by these 2D recipes.")
-    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise TypeError(f"images must be numbers (uint8 0..255 as in MedMNIST); got dtype {arr.dtype}.")
-    return arr.astype("float32")
-
-
-def as_labels(y: Any) -> np.ndarray:
-    """Integer class labels ``(N,)`` from ``(N,)`` or MedMNIST's ``(N, 1)``; multi-label sets are refused."""
-    arr = np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise ValueError(f"labels must be (N,) or (N, 1) class indices; got {arr.shape} "
-                         "(multi-label sets such as ChestMNIST need another loss).")
-    if not np.issubdtype(arr.dtype, np.integer) or (arr.size and arr.min() < 0):
-        raise ValueError(f"labels must be non-negative integers; got dtype {arr.dtype}.")
-    return arr.astype("int64")
-
-
-def read_npz(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Read a MedMNIST-format ``.npz`` (``train_images``, ``train_labels``, ``val_...``, ``test_...``).
-
-    Returns ``{"train": (x, y), "val": (x, y), "test": (x, y)}`` with ``x`` from :func:`as_images`.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No file {path}; give a MedMNIST-format .npz or a dataset name.")
-    with np.load(path, allow_pickle=False) as f:
-        missing = [f"{s}_{k}" for s in ("train", "val", "test") for k in ("images", "labels")
-                   if f"{s}_{k}" not in f.files]
-        if missing:
-            raise ValueError(f"{path} lacks {missing}; it is not in MedMNIST format.")
-        return {s: (as_images(f[f"{s}_images"]), as_labels(f[f"{s}_labels"])) for s in ("train", "val", "test")}
-
-
+# as_images, as_labels (helpers.data) put images and labels in the recipes' shapes; auc_acc (helpers.metrics)
+# scores them as MedMNIST does.
 def class_weights(y: Any) -> dict[int, float]:
     """Balanced class weights ``n / (k · n_c)`` (scikit-learn's ``"balanced"``): rare classes count more."""
     from sklearn.utils.class_weight import compute_class_weight
@@ -124,32 +75,14 @@ def class_weights(y: Any) -> dict[int, float]:
     return {int(c): float(v) for c, v in zip(classes, w)}
 
 
-# ---------------------------------------------------------------- metrics
-def auc_acc(y: Any, proba: Any) -> dict[str, float]:
-    """Test AUC and accuracy as MedMNIST reports them.
-
-    Binary: AUC of the class-1 probability; several classes: mean one-vs-rest AUC.
-    Accuracy: of the most probable class (for two classes, a 0.5 threshold).
-    """
-    from sklearn.metrics import roc_auc_score
-
-    y, proba = as_labels(y), np.asarray(proba, dtype="float64")
-    if proba.ndim != 2 or len(proba) != len(y):
-        raise ValueError(f"proba must be (N, n_classes) with N = {len(y)}; got {proba.shape}.")
-    if proba.shape[1] == 2:
-        auc = roc_auc_score(y, proba[:, 1])
-    else:
-        auc = roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=list(range(proba.shape[1])))
-    return {"auc": float(auc), "acc": float(np.mean(proba.argmax(1) == y))}
-
-
 # ---------------------------------------------------------------- flips come from the data
 def flip_for(dataset: str | None) -> str | None:
-    """The flips that keep images of ``dataset`` plausible (:data:`FLIPS`); ``None`` (no flips) when unknown.
+    """The flips that keep images of ``dataset`` plausible: its ``flips`` in the registry
+    (:data:`helpers.data.FLIPS`); ``None`` (no flips) when unknown. Taught in 01, step 7.
 
     A chest X-ray or an ultrasound has an up and a down, and OrganAMNIST's labels name the body's left
     and right: flipping those would teach the model images that never occur, or the wrong label.
-    A dataset not in the table gets no flips rather than a guess; pass ``flip=`` to choose yourself.
+    A dataset not in the registry gets no flips rather than a guess; pass ``flip=`` to choose yourself.
     """
     if dataset is None:
         return None
@@ -269,7 +202,8 @@ def _predict(model: Any, x: np.ndarray, batch: int = 1024) -> np.ndarray:
 
 def _val_metrics(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
     p = np.clip(proba, 1e-7, 1.0)
-    out = {"val_loss": float(-np.mean(np.log(p[np.arange(len(y)), y]))), "val_accuracy": float(np.mean(p.argmax(1) == y))}
+    out = {"val_loss": float(-np.mean(np.log(p[np.arange(len(y)), y]))),
+           "val_accuracy": float(np.mean(p.argmax(1) == y))}
     try:
         out["val_auc"] = auc_acc(y, proba)["auc"]
     except ValueError:  # one class only in a tiny validation split
@@ -356,7 +290,8 @@ def _final(cfg: dict[str, Any], trained: Any):
 
 def fit(recipe: str, x_train: Any, y_train: Any, x_val: Any = None, y_val: Any = None,
         epochs: int | None = None, seconds: float | None = None, verbose: int = 0, *,
-        dataset: str | None = None, flip: Any = AUTO, seed: int | None = None, **options: Any):
+        dataset: str | None = None, flip: Any = AUTO, seed: int | None = None, callbacks: list | None = None,
+        **options: Any):
     """Build and train a model with ``recipe`` (``"article"`` or ``"better"``); return ``(model, history)``.
 
     x_*: images ``(N, H, W[, C])`` on the 0..255 scale (the model normalises them itself); y_*: class indices.
@@ -368,6 +303,9 @@ def fit(recipe: str, x_train: Any, y_train: Any, x_val: Any = None, y_val: Any =
     dataset: the dataset's name: decides the flips (:data:`FLIPS`); flip: ``"auto"`` (from ``dataset``;
     no flips when unknown) or an explicit choice.
     seed: if given, every seed is set to it first (else the caller's seeds are used).
+    callbacks: Keras callbacks for the training (the article recipe: they see its CNN, which takes pixels / 255,
+    as ``model.get_layer("article_cnn")`` does; the better recipe: each epoch is one Keras ``fit`` call).
+    Under the course's short training (:func:`helpers.setup.short_training`) every recipe runs one epoch.
     options: the better recipe's hyper-parameters (:data:`BETTER`), e.g. ``widths=(16, 32, 64)``,
     ``augment=False``, ``tta=False``; for the article recipe only ``pooling="average"``.
 
@@ -378,16 +316,22 @@ def fit(recipe: str, x_train: Any, y_train: Any, x_val: Any = None, y_val: Any =
     if len(x_train) != len(y_train):
         raise ValueError(f"{len(x_train)} training images but {len(y_train)} labels.")
     cfg = recipe_options(recipe, len(y_train), epochs, dataset, flip, **options)
-    return _fit(cfg, x_train, y_train, x_val, y_val, seconds, verbose, seed)
+    return _fit(cfg, x_train, y_train, x_val, y_val, seconds, verbose, seed, callbacks)
 
 
 def _fit(cfg: dict[str, Any], x_train: np.ndarray, y_train: np.ndarray, x_val: Any, y_val: Any,
-         seconds: float | None, verbose: int, seed: int | None):
+         seconds: float | None, verbose: int, seed: int | None, callbacks: list | None = None):
     import keras
 
+    from .setup import n_epochs
+
+    cfg = {**cfg, "epochs": n_epochs(cfg["epochs"])}  # one epoch under the course's short training
     if seed is not None:
         keras.utils.set_random_seed(int(seed))
-    aug_seed = int(seed) if seed is not None else int(np.random.randint(2 ** 31 - 1))
+    if seed is not None:
+        aug_seed = int(seed)
+    else:  # the article recipe does not augment: it leaves NumPy's global generator as it found it
+        aug_seed = int(np.random.randint(2 ** 31 - 1)) if cfg["recipe"] == "better" else None
     has_val = x_val is not None and y_val is not None
     if has_val:
         x_val, y_val = as_images(x_val), as_labels(y_val)
@@ -401,7 +345,8 @@ def _fit(cfg: dict[str, Any], x_train: np.ndarray, y_train: np.ndarray, x_val: A
         cbs = [_Budget(t0, seconds)] if seconds else []
         if has_val:  # scored after every epoch; the article's training never looks at it
             cbs.append(_ValScores(x_val / 255.0, y_val))
-        inner.fit(x_train / 255.0, y_train, epochs=epochs, batch_size=batch, verbose=verbose, callbacks=cbs)
+        inner.fit(x_train / 255.0, y_train, epochs=epochs, batch_size=batch, verbose=verbose,
+                  callbacks=cbs + list(callbacks or []))
         hist.update({k: [float(v) for v in vals] for k, vals in inner.history.history.items()})
     else:
         k = int(cfg["members"])
@@ -409,14 +354,16 @@ def _fit(cfg: dict[str, Any], x_train: np.ndarray, y_train: np.ndarray, x_val: A
         for m in range(k):
             if m and seed is not None:
                 keras.utils.set_random_seed(int(seed) + m)
-            net = _member(cfg, x_train.shape[1:], n_classes, mean, std, "better_cnn" if k == 1 else f"better_cnn_{m + 1}")
+            net = _member(cfg, x_train.shape[1:], n_classes, mean, std,
+                          "better_cnn" if k == 1 else f"better_cnn_{m + 1}")
             member_hists.append(_train_member(net, cfg, x_train, y_train, x_val if has_val else None, y_val,
                                               np.random.default_rng(aug_seed + m), seconds / k if seconds else None,
-                                              verbose))
+                                              verbose, callbacks))
             members.append(net)
         model = _average(members)
         n_ep = min(len(h["loss"]) for h in member_hists)
-        hist = {key: [float(np.mean([h[key][e] for h in member_hists])) for e in range(n_ep)] for key in member_hists[0]}
+        hist = {key: [float(np.mean([h[key][e] for h in member_hists])) for e in range(n_ep)]
+                for key in member_hists[0]}
     train_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
     final = _final(cfg, model)
     threshold = choose_threshold(y_val, _predict(final, x_val)) if has_val else None
@@ -428,7 +375,8 @@ def _fit(cfg: dict[str, Any], x_train: np.ndarray, y_train: np.ndarray, x_val: A
 
 
 def _train_member(model: Any, cfg: dict[str, Any], x_train: np.ndarray, y_train: np.ndarray, x_val: Any, y_val: Any,
-                  rng: np.random.Generator, seconds: float | None, verbose: int) -> dict[str, list[float]]:
+                  rng: np.random.Generator, seconds: float | None, verbose: int,
+                  callbacks: list | None = None) -> dict[str, list[float]]:
     """Train one network of the better recipe (AdamW, warm-up + cosine, label smoothing, NumPy augmentation)."""
     import keras
 
@@ -446,7 +394,7 @@ def _train_member(model: Any, cfg: dict[str, Any], x_train: np.ndarray, y_train:
     for epoch in range(epochs):
         x_ep = augment(x_train, rng, cfg["flip"], cfg["shift"], cfg["contrast"]) if cfg["augment"] else x_train
         h = model.fit(x_ep, onehot, epochs=epoch + 1, initial_epoch=epoch, batch_size=batch, shuffle=True,
-                      class_weight=weights, callbacks=[schedule], verbose=verbose)
+                      class_weight=weights, callbacks=[schedule, *(callbacks or [])], verbose=verbose)
         for key, v in h.history.items():
             hist.setdefault(key, []).append(float(v[-1]))
         hist.setdefault("learning_rate", []).append(schedule.last)
@@ -594,35 +542,15 @@ def models_dir() -> Path:
     return data.cache_dir() / "models"
 
 
-def _umask() -> int:
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def _save_entry(path: Path, weights: list[np.ndarray], meta: dict[str, Any]) -> None:
-    """Write weights and metadata to ``path`` atomically (temporary file, then rename), mode 0o666 minus umask."""
+    """Write weights and metadata to ``path`` atomically (:func:`helpers.data.save_npz`), mode 0o666 minus umask."""
+    from .data import save_npz
+
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {**meta, "weights_sha256": _digest(*weights)}
     arrays = {f"w{i:04d}": w for i, w in enumerate(weights)}
     arrays["meta"] = np.frombuffer(json.dumps(meta, default=str).encode(), dtype=np.uint8)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    save_npz(path, arrays)
 
 
 def _load_entry(path: Path, key: str) -> tuple[list[np.ndarray], dict[str, Any]]:
@@ -653,6 +581,8 @@ def cached_fit(recipe: str, x_train: Any, y_train: Any, x_val: Any = None, y_val
     code, library versions, numerical settings, CPU), written atomically and checked on reading: a
     partial or corrupt entry is reported in one line and trained again, never used.
     A hit returns the same weights a fresh training gives here, so the same predictions.
+    Under the course's short training (:func:`helpers.setup.short_training`) it trains one epoch and
+    neither reads nor writes the cache (a briefly trained model must never be reused).
     Returns ``(model, history)``; ``history.cached`` says whether it came from the cache.
     """
     x_train, y_train = as_images(x_train), as_labels(y_train)
@@ -664,7 +594,9 @@ def cached_fit(recipe: str, x_train: Any, y_train: Any, x_val: Any = None, y_val
     else:
         x_val = y_val = None
     cfg = recipe_options(recipe, len(y_train), epochs, dataset, flip, **options)
-    if not cache:
+    from .setup import short_training
+
+    if not cache or short_training():
         return _fit(cfg, x_train, y_train, x_val, y_val, None, verbose, seed)
     import keras
 
@@ -747,17 +679,19 @@ def train_arrays(splits: dict[str, tuple[Any, Any]], recipe: str = "better", sec
     info = history.info
     opts = info["options"]
     return {"recipe": recipe, **test, **val, "epochs": info["epochs"], "train_seconds": info["train_seconds"],
-            "cpu_seconds": info.get("cpu_seconds"), "parameters": info["parameters"], "flip": opts.get("flip"), "tta": bool(opts.get("tta") and opts.get("flip")),
+            "cpu_seconds": info.get("cpu_seconds"), "parameters": info["parameters"], "flip": opts.get("flip"),
+            "tta": bool(opts.get("tta") and opts.get("flip")),
             "seed": seed, "cached": history.cached, "load_avg_1min": None if load is None else round(load, 2),
             "n_train": int(len(splits["train"][1])), "n_test": int(len(as_labels(splits["test"][1])))}
 
 
-def load_splits(flag: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def load_splits(flag: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """``{"train": (x, y), "val": ..., "test": ...}`` of a 2D image set of the registry or a ``.npz`` path."""
     from . import data
 
     if str(flag).endswith(".npz"):
-        return read_npz(flag)
+        arrays = data.read_npz(flag)
+        return {s: (as_images(arrays[f"{s}_images"]), as_labels(arrays[f"{s}_labels"])) for s in data.SPLITS}
     meta = data.info(flag)
     if meta.entry["kind"] == "sklearn" or meta.entry.get("ndim", 2) != 2:
         raise ValueError(f"{flag} is not a set of 2D images; these recipes train 2D image classifiers.")
@@ -771,7 +705,7 @@ def load_splits(flag: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 def train_file(path: str | Path, recipe: str = "better", seconds: float | None = None, epochs: int | None = None,
                seed: int = 0, flip: Any = AUTO, cache: bool = False) -> dict[str, Any]:
     """:func:`train_arrays` on a MedMNIST-format ``.npz`` file (flips looked up by the file's name)."""
-    result = train_arrays(read_npz(path), recipe, seconds, epochs, seed, dataset=str(path), flip=flip, cache=cache)
+    result = train_arrays(load_splits(path), recipe, seconds, epochs, seed, dataset=str(path), flip=flip, cache=cache)
     return {"data": str(path), **result}
 
 
@@ -788,45 +722,6 @@ def train(flag: str, recipe: str = "better", seconds: float | None = None, epoch
                                                flip=flip, cache=cache)}
     print(json.dumps(result))
     return result
-
-
-def try_cifar10(timeout: float = 5.0):
-    """CIFAR-10 as ``keras.datasets.cifar10.load_data()`` returns it, or ``None`` with one sentence when offline.
-
-    Opt-in: only when the environment variable ``COURSE_CIFAR10=1`` is set (and ``COURSE_OFFLINE`` is not).
-
-    Uses Keras's cached copy when there is one; otherwise checks within ``timeout`` seconds that the
-    server can be reached before downloading (163 MB), so that offline it fails fast and quietly.
-    """
-    import os
-    import socket
-
-    from .data import OFFLINE_VAR, offline
-
-    if os.environ.get("COURSE_CIFAR10", "").strip().lower() not in {"1", "true", "yes", "on"}:
-        print("[cifar10] The article's verbatim CIFAR-10 run (163 MB download, minutes of training) is opt-in: "
-              "set COURSE_CIFAR10=1 before starting Jupyter to run it.")
-        return None
-    if offline():
-        print(f"[cifar10] {OFFLINE_VAR} is set, so CIFAR-10 is not downloaded; skipping the article's verbatim run.")
-        return None
-    host = "www.cs.toronto.edu"
-    keras_home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
-    cached = Path(keras_home, "datasets", "cifar-10-batches-py-target", "cifar-10-batches-py", "test_batch")
-    if not cached.exists():
-        try:
-            socket.create_connection((host, 443), timeout=timeout).close()
-        except OSError as exc:
-            print(f"[cifar10] CIFAR-10 is not in the Keras cache and {host} cannot be reached ({exc}); "
-                  "skipping the article's verbatim run (run this cell again when online).")
-            return None
-    import keras
-
-    try:
-        return keras.datasets.cifar10.load_data()
-    except Exception as exc:  # noqa: BLE001 - any download or extraction failure ends in one sentence
-        print(f"[cifar10] CIFAR-10 could not be loaded ({type(exc).__name__}: {exc}); skipping the verbatim run.")
-        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -858,7 +753,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     from .setup import start
 
-    start(seed=args.seed)
+    start(seed=args.seed, show=False)  # stdout stays one JSON line
     flip = None if args.flip == "none" else args.flip
     try:
         train(args.flag, args.recipe, args.seconds or None, args.epochs, args.seed, flip=flip, cache=args.cache)

@@ -203,7 +203,8 @@ def conformal_quantile(cal_scores: Any, alpha: float = 0.1) -> float:
     """
     s = np.asarray(cal_scores, dtype=np.float64)
     if s.ndim != 1 or s.size == 0 or not np.all(np.isfinite(s)):
-        raise UncertaintyInputError(f"calibration scores must be a non-empty 1D array of finite numbers; got {s.shape}.")
+        raise UncertaintyInputError("calibration scores must be a non-empty 1D array of finite numbers; "
+                                    f"got {s.shape}.")
     alpha = _check_alpha(alpha)
     rank = math.ceil((len(s) + 1) * (1 - alpha))
     return float("inf") if rank > len(s) else float(np.sort(s)[rank - 1])

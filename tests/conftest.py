@@ -6,24 +6,11 @@ import functools
 import http.server
 import socket
 import threading
-from pathlib import Path
 
-import numpy as np
 import pytest
 
+from fake_medmnist import make_medmnist_npz, use_stand_in
 from helpers import data
-
-
-def make_medmnist_npz(path: Path, n: tuple[int, int, int] = (20, 6, 8), shape: tuple[int, ...] = (28, 28),
-                      n_classes: int = 2, seed: int = 0) -> Path:
-    """Write a small file in MedMNIST's format (uint8 images, (N, 1) labels) and return its path."""
-    rng = np.random.default_rng(seed)
-    arrays = {}
-    for split, k in zip(("train", "val", "test"), n):
-        arrays[f"{split}_images"] = rng.integers(0, 256, (k, *shape), dtype=np.uint8)
-        arrays[f"{split}_labels"] = (np.arange(k) % n_classes).reshape(-1, 1).astype(np.uint8)
-    np.savez(path, **arrays)
-    return path
 
 
 @pytest.fixture
@@ -42,10 +29,7 @@ def fake_pneumonia(tmp_path, monkeypatch):
     served = tmp_path / "served"
     served.mkdir()
     path = make_medmnist_npz(served / "pneumoniamnist.npz")
-    entry = dict(data.REGISTRY["pneumoniamnist"])
-    entry["md5"] = {"28": data.md5sum(path)}
-    entry.pop("shipped", None)  # a stand-in: the course does not ship it
-    monkeypatch.setitem(data.REGISTRY, "pneumoniamnist", entry)
+    use_stand_in(monkeypatch, "pneumoniamnist", path)
     return path
 
 
@@ -92,7 +76,8 @@ def trickling_server():
     def trickle(conn):
         try:
             conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\nContent-Type: application/octet-stream\r\n\r\n")
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n"
+                         b"Content-Type: application/octet-stream\r\n\r\n")
             for _ in range(600):  # at most 2 minutes, whatever happens
                 if stop.wait(0.2):
                     break

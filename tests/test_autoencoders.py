@@ -102,23 +102,10 @@ def test_reconstruction_errors_and_maps():
     assert maps.shape == (2, 5, 5) and maps[1, 2, 3] == 1.0
     smooth = ae.error_maps(x, r, sigma=1.0)
     assert smooth[1].sum() == pytest.approx(1.0, rel=0.05) and smooth[1].argmax() == 2 * 5 + 3
-    np.testing.assert_array_equal(ae.map_peaks(maps[1:]), [[2, 3]])
     with pytest.raises(ValueError, match="same shape"):
         ae.reconstruction_errors(x, r[:, :4])
     with pytest.raises(ValueError, match="grey images"):
         ae.error_maps(np.zeros((5, 5)), np.zeros((5, 5)))
-
-
-def test_peak_hits():
-    maps = np.zeros((2, 10, 10))
-    maps[0, 2, 2] = 1
-    maps[1, 8, 8] = 1
-    hits = ae.peak_hits(maps, centers=[[2.4, 2.0], [2.0, 2.0]], radii=[1.0, 1.0], tolerance=1.0)
-    np.testing.assert_array_equal(hits, [True, False])
-    with pytest.raises(ValueError, match="NaN"):
-        ae.peak_hits(maps, centers=[[np.nan, np.nan], [1, 1]], radii=[0, 1])
-    with pytest.raises(ValueError, match="one \\(row, col\\) centre"):
-        ae.peak_hits(maps, centers=[[1, 1]], radii=[1])
 
 
 def test_psnr_ssim_and_noise():
@@ -135,14 +122,3 @@ def test_psnr_ssim_and_noise():
         ae.psnr_ssim(x, x, data_range=0)
     with pytest.raises(ValueError, match="sigma"):
         ae.add_noise(x, -1)
-
-
-def test_show_error_maps_returns_figure():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    imgs = np.zeros((3, 8, 8))
-    fig, axes = ae.show_error_maps(imgs, imgs + 1, circles=[(4, 4, 1), None, (2, 2, 1)], titles=list("abc"))
-    assert axes.shape == (2, 3)
-    with pytest.raises(ValueError, match="one per image"):
-        ae.show_error_maps(imgs, imgs, titles=["a"])

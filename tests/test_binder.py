@@ -61,7 +61,7 @@ def test_binder_requirements_are_the_root_requirements_plus_the_hub_fix():
         if ln != "-e .":
             assert re.match(r"^[A-Za-z0-9_.\-\[\]]+==[0-9][^;\s]*(\s*;\s*.+)?$", ln), f"not an exact pin: {ln}"
     learner = {re.split("[=;]", ln)[0] for ln in root}
-    assert not learner & {"pytest", "pytest-xdist", "nbval", "playwright", "jupytext", "psutil"}, \
+    assert not learner & {"pytest", "pytest-xdist", "nbval", "playwright", "jupytext", "psutil", "ruff"}, \
         "learners don't need the test tools"
     assert "jupyterlab" in learner
 

@@ -185,6 +185,69 @@ def test_output_shape_and_param_count_of_a_keras_model():
     assert not fb and "more than" in fb.message
 
 
+# ---------------------------------------------------------------- layers by hand
+def test_collapsed_dense():
+    assert check(checks.check_collapsed_dense, lambda W1, b1, W2, b2: (W2 @ W1, W2 @ b1 + b2))
+    assert check(checks.check_collapsed_dense, lambda W1, b1, W2, b2: [(W2 @ W1).tolist(), W2 @ b1 + b2])
+    fb = check(checks.check_collapsed_dense, lambda W1, b1, W2, b2: (W1 @ W2, W2 @ b1 + b2))  # wrong order
+    assert not fb and "W2 @ W1" in fb.message
+    fb = check(checks.check_collapsed_dense, lambda W1, b1, W2, b2: (W2 @ W1, W2 @ b1))
+    assert not fb and "b2 is missing" in fb.message
+    fb = check(checks.check_collapsed_dense, lambda W1, b1, W2, b2: (W2 @ W1, b2))
+    assert not fb and "b1 is missing" in fb.message
+    fb = check(checks.check_collapsed_dense, lambda W1, b1, W2, b2: W2 @ W1)
+    assert not fb and "pair (W, b)" in fb.message
+    assert not check(checks.check_collapsed_dense, ...)
+
+
+def stable_softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def test_softmax():
+    assert check(checks.check_softmax, stable_softmax)
+    fb = check(checks.check_softmax, lambda z: np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True))
+    assert not fb and "overflow" in fb.message and "largest logit" in fb.message
+    fb = check(checks.check_softmax, lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum())
+    assert not fb and "each row" in fb.message and "batch" in fb.message
+    fb = check(checks.check_softmax, lambda z: 1 / (1 + np.exp(-z)))
+    assert not fb and "sigmoid" in fb.message
+    fb = check(checks.check_softmax, lambda z: None)
+    assert not fb and "return" in fb.message
+    assert "ZeroDivisionError" in check(checks.check_softmax, lambda z: 1 / 0).message
+
+
+def test_softmax_reference_equals_keras():
+    keras = pytest.importorskip("keras")
+    z = np.array([[1.0, 2.0, 3.0, 4.0], [-2.0, 5.0, 0.5, 1.0]], dtype="float32")
+    np.testing.assert_allclose(checks._softmax_reference(z.astype(np.float64)),
+                               keras.ops.convert_to_numpy(keras.activations.softmax(z)), rtol=1e-6)
+
+
+def test_evaluation_checkers_with_label_0_as_disease():
+    # BreastMNIST / Wisconsin: label 0 = malignant; predictions in the same coding
+    y_true = 1 - Y_TRUE
+    y_pred = 1 - Y_PRED
+    assert check(checks.check_confusion_counts, (3, 2, 1, 4), y_true, y_pred, pos_label=0)
+    assert check(checks.check_sensitivity_specificity, (0.75, 4 / 6), y_true, y_pred, pos_label=0)
+    scores = np.array([0.9, 0.2, 0.8, 0.1, 0.7, 0.3, 0.05, 0.6, 0.15, 0.25])   # P(label 0)
+    assert check(checks.check_threshold, 0.2, y_true, scores, min_sensitivity=0.95, pos_label=0)
+    assert not check(checks.check_threshold, 0.5, y_true, scores, min_sensitivity=0.95, pos_label=0)
+
+
+def test_bad_input_gives_a_clear_error():
+    with pytest.raises(ValueError, match="differ in length"):
+        checks.check_confusion_counts((1, 0, 0, 0), [1, 0], [1], quiet=True)
+    with pytest.raises(ValueError, match="differ in length"):
+        checks.check_threshold(0.5, [1, 0, 1], [0.2, 0.9], quiet=True)
+    with pytest.raises(ValueError, match="both classes"):
+        checks.check_threshold(0.5, [1, 1], [0.2, 0.9], quiet=True)
+    assert "one number" in check(checks.check_ppv, [0.1, 0.2], 0.9, 0.8, 0.01).message
+    assert not check(checks.check_ppv, ..., 0.9, 0.8, 0.01)
+    assert not check(checks.check_window, ...) and not check(checks.check_hounsfield, None)
+
+
 # ---------------------------------------------------------------- the module itself
 def test_feedback_is_printed_once_and_shows_nothing_more_in_a_notebook(capsys):
     fb = checks.check_max_pool(max_pool)

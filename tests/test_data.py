@@ -12,9 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fake_medmnist import make_medmnist_npz
 from helpers import data
 
-# Facts from the course design card (COURSE.md 5.3): flag -> (MD5 of the 28 px file, train/val/test sizes, classes, licence)
+# Facts from the course design card (COURSE.md 5.3):
+# flag -> (MD5 of the 28 px file, train/val/test sizes, classes, licence)
 DESIGN_CARD = {
     "pneumoniamnist": ("28209eda62fecd6e6a2d98b1501bb15f", (4708, 524, 624), 2, "CC BY 4.0"),
     "breastmnist": ("750601b1f35ba3300ea97c75c52ff8f6", (546, 78, 156), 2, "CC BY 4.0"),
@@ -136,30 +138,30 @@ def test_try_load_prints_reason_and_returns_none(data_dir, capsys):
     assert out.startswith("[bloodmnist] Could not download bloodmnist.npz") and out.count("\n") == 1
 
 
-def test_unreadable_file_with_right_checksum_is_a_clear_error(data_dir, tmp_path, monkeypatch):
-    bad = data_dir / "breastmnist.npz"
+def _cached_breastmnist(data_dir: Path, monkeypatch, write) -> Path:
+    """``write(path)`` makes the cached breastmnist.npz; the registry's MD5 is patched to match it."""
     data_dir.mkdir(parents=True)
-    bad.write_bytes(b"this is not a zip file")
-    monkeypatch.setitem(data.REGISTRY, "breastmnist", dict(data.REGISTRY["breastmnist"], md5={"28": data.md5sum(bad)}))
+    path = data_dir / "breastmnist.npz"
+    write(path)
+    monkeypatch.setitem(data.REGISTRY, "breastmnist", dict(data.REGISTRY["breastmnist"], md5={"28": data.md5sum(path)}))
+    return path
+
+
+def test_unreadable_file_with_right_checksum_is_a_clear_error(data_dir, monkeypatch):
+    _cached_breastmnist(data_dir, monkeypatch, lambda path: path.write_bytes(b"this is not a zip file"))
     with pytest.raises(data.CorruptFileError, match="cannot be read"):
         data.load("breastmnist")
 
 
 def test_file_without_medmnist_keys_is_rejected(data_dir, monkeypatch):
-    data_dir.mkdir(parents=True)
-    path = data_dir / "breastmnist.npz"
-    np.savez(path, images=np.zeros((2, 28, 28), np.uint8))
-    monkeypatch.setitem(data.REGISTRY, "breastmnist", dict(data.REGISTRY["breastmnist"], md5={"28": data.md5sum(path)}))
+    _cached_breastmnist(data_dir, monkeypatch, lambda path: np.savez(path, images=np.zeros((2, 28, 28), np.uint8)))
     with pytest.raises(data.CorruptFileError, match="not a MedMNIST-format file"):
         data.load("breastmnist")
 
 
 def test_pickled_arrays_are_never_loaded(data_dir, monkeypatch):
-    data_dir.mkdir(parents=True)
-    path = data_dir / "breastmnist.npz"
     obj = np.array([{"a": 1}], dtype=object)
-    np.savez(path, train_images=obj, train_labels=obj)
-    monkeypatch.setitem(data.REGISTRY, "breastmnist", dict(data.REGISTRY["breastmnist"], md5={"28": data.md5sum(path)}))
+    _cached_breastmnist(data_dir, monkeypatch, lambda path: np.savez(path, train_images=obj, train_labels=obj))
     with pytest.raises(data.CorruptFileError):
         data.load("breastmnist")
 
@@ -191,7 +193,8 @@ def _cli(*args, env_dir):
     import os
 
     env = dict(os.environ, **{data.ENV_VAR: str(env_dir)})
-    return subprocess.run([sys.executable, "-m", "helpers.data", *args], capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run([sys.executable, "-m", "helpers.data", *args], capture_output=True, text=True, env=env,
+                          timeout=60)
 
 
 def test_cli_offline_download_is_one_clear_line_fast(tmp_path):
@@ -214,7 +217,9 @@ def test_cli_list_and_verify(tmp_path):
 
 
 def test_import_helpers_is_fast_and_does_not_load_tensorflow():
-    code = "import time; t=time.perf_counter(); import helpers, helpers.data, helpers.plots, helpers.imaging, helpers.simulate, helpers.models; import sys; print(time.perf_counter()-t, 'tensorflow' in sys.modules)"
+    code = ("import time; t=time.perf_counter(); "
+            "import helpers, helpers.data, helpers.plots, helpers.imaging, helpers.simulate, helpers.models; "
+            "import sys; print(time.perf_counter()-t, 'tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout.split()
     assert float(out[0]) < 1.0 and out[1] == "False"
 
@@ -267,7 +272,8 @@ def test_shipped_sets_load_offline_without_touching_the_network(data_dir, no_net
 def test_registry_states_the_medmnist_citation_once_and_published_rows_as_data():
     raw = json.loads((ROOT / "helpers" / "registry.json").read_text(encoding="utf-8"))
     medmnist = [e for e in raw["datasets"].values() if e["kind"] == "medmnist"]
-    assert all(e["citation"] == "medmnist" for e in medmnist) and "Scientific Data 10, 41" in raw["citations"]["medmnist"]
+    assert all(e["citation"] == "medmnist" for e in medmnist)
+    assert "Scientific Data 10, 41" in raw["citations"]["medmnist"]
     pneumonia = {r["method"]: (r["auc"], r["acc"]) for r in data.published_results("pneumoniamnist")}
     assert pneumonia == {"ResNet-18 (28)": (0.944, 0.854), "ResNet-18 (224)": (0.956, 0.864),
                          "ResNet-50 (28)": (0.948, 0.854), "ResNet-50 (224)": (0.962, 0.884),
@@ -370,7 +376,8 @@ def test_downloaded_and_generated_files_respect_the_umask(data_dir, fake_pneumon
         z = np.zeros((2, 28, 28), np.uint8)
         return {f"{s}_{k}": v for s in data.SPLITS for k, v in
                 (("images", z), ("labels", np.zeros(2, np.int64)), ("patients", np.arange(2)),
-                 ("lesion_centers", np.zeros((2, 2))), ("lesion_radii", np.zeros(2)), ("lesion_contrasts", np.zeros(2)))}
+                 ("lesion_centers", np.zeros((2, 2))), ("lesion_radii", np.zeros(2)),
+                 ("lesion_contrasts", np.zeros(2)))}
 
     monkeypatch.setattr(helpers.simulate, "generate", tiny)
     old = os.umask(umask)
@@ -504,8 +511,6 @@ def test_stale_parts_by_writer_and_age(data_dir):
 
 # ---- item 9: a damaged .npz is refused in one sentence before anything slow
 def _npz(path: Path) -> Path:
-    from conftest import make_medmnist_npz
-
     return make_medmnist_npz(path, n=(8, 4, 4))
 
 
@@ -567,20 +572,18 @@ def test_course_offline_never_tries_the_network(data_dir, no_network, monkeypatc
 def test_cifar10_is_opt_in(monkeypatch, tmp_path, capsys):
     import socket
 
-    from helpers import train
-
     def refuse(*args, **kwargs):
         raise AssertionError("the network was tried without COURSE_CIFAR10")
 
     monkeypatch.delenv("COURSE_CIFAR10", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.setattr(socket, "create_connection", refuse)
-    assert train.try_cifar10() is None
+    assert data.try_cifar10() is None
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "COURSE_CIFAR10=1" in out
     monkeypatch.setenv("COURSE_CIFAR10", "1")
     monkeypatch.setenv(data.OFFLINE_VAR, "1")
-    assert train.try_cifar10() is None and "COURSE_OFFLINE" in capsys.readouterr().out
+    assert data.try_cifar10() is None and "COURSE_OFFLINE" in capsys.readouterr().out
 
 
 def test_sigterm_during_a_download_leaves_no_part_file(data_dir, trickling_server):
@@ -600,3 +603,57 @@ def test_sigterm_during_a_download_leaves_no_part_file(data_dir, trickling_serve
         proc.wait(timeout=20)
     assert proc.returncode == 128 + signal.SIGTERM
     assert not list(data_dir.glob(".*.part"))
+
+
+# ---------------------------------------------------------------- arrays, the reader, CIFAR-10 (from test_train)
+def test_as_images_and_labels():
+    assert data.as_images(np.zeros((2, 28, 28), np.uint8)).shape == (2, 28, 28, 1)
+    assert data.as_images(np.zeros((2, 28, 28, 3), np.uint8)).dtype == np.float32
+    assert data.as_labels(np.array([[1], [0]], np.uint8)).tolist() == [1, 0]
+    with pytest.raises(ValueError, match="3D volumes"):
+        data.as_images(np.zeros((2, 28, 28, 28), np.uint8))
+    with pytest.raises(TypeError, match="numbers"):
+        data.as_images(np.zeros((2, 28, 28), dtype=object))
+    with pytest.raises(ValueError, match="multi-label"):
+        data.as_labels(np.zeros((4, 14), np.uint8))
+
+
+def test_as_images_shapes_for_plots_and_scores():
+    grey = data.as_images(np.zeros((2, 8, 8, 1), np.uint8), channel_axis=False, dtype=None)
+    assert grey.shape == (2, 8, 8) and grey.dtype == np.uint8
+    assert data.as_images(np.zeros((2, 8, 8, 3)), channel_axis=False).shape == (2, 8, 8, 3)
+    assert data.as_images(np.zeros((2, 8, 8)), channel_axis=False, dtype="float64", grey=True).dtype == np.float64
+    with pytest.raises(ValueError, match="grey images"):
+        data.as_images(np.zeros((2, 8, 8, 3)), grey=True)
+    with pytest.raises(ValueError, match="empty"):
+        data.as_images(np.zeros((0, 8, 8)))
+
+
+def test_read_npz_refuses_wrong_files(tmp_path):
+    with pytest.raises(data.FileAccessError, match="No file"):
+        data.read_npz(tmp_path / "nothing.npz")
+    np.savez(tmp_path / "bad.npz", train_images=np.zeros((2, 28, 28), np.uint8))
+    with pytest.raises(data.CorruptFileError, match="MedMNIST-format"):
+        data.read_npz(tmp_path / "bad.npz")
+    assert data.read_npz(tmp_path / "bad.npz", ["train_images"])["train_images"].shape == (2, 28, 28)
+
+
+def test_try_cifar10_offline_is_one_quiet_line(monkeypatch, tmp_path, capsys):
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise OSError("network unreachable")
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    assert data.try_cifar10(timeout=1) is None
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith("[cifar10]")
+
+
+def test_flips_are_registry_facts():
+    """The flips per set live in the registry (each entry's "flips", "other_flips" for unregistered sets)."""
+    raw = json.loads((Path(data.__file__).with_name("registry.json")).read_text(encoding="utf-8"))
+    assert data.FLIPS["pneumoniamnist"] == raw["datasets"]["pneumoniamnist"]["flips"] == "horizontal"
+    assert data.FLIPS["chestmnist"] == raw["other_flips"]["chestmnist"] == "horizontal"
+    assert "nodulemnist3d" not in data.FLIPS   # a 3D set: no flips by default

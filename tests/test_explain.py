@@ -26,9 +26,9 @@ def spot_model():
 
 @pytest.fixture(scope="module")
 def article_model():
-    from helpers.models import article_cnn
-
     import keras
+
+    from helpers.models import article_cnn
     keras.utils.set_random_seed(0)
     return article_cnn((28, 28, 1), 2)
 
@@ -156,3 +156,22 @@ def test_simulated_marker():
         outlook.simulated_marker(np.array([0, 1]), np.array([4, 4]))
     with pytest.raises(ValueError, match="one id per label"):
         outlook.simulated_marker(y, pats[:10])
+
+
+# ---------------------------------------------------------------- peaks of any map (moved from test_autoencoders)
+def test_peak_of_error_maps_with_a_channel_axis():
+    maps = np.zeros((2, 5, 5, 1))
+    maps[1, 2, 3] = 1.0
+    np.testing.assert_array_equal(explain.peak(maps[1:]), [[2, 3]])
+
+
+def test_pointing_game_with_tolerance_as_notebook_03():
+    maps = np.zeros((2, 10, 10))
+    maps[0, 2, 2] = 1
+    maps[1, 8, 8] = 1
+    hits = explain.pointing_game(maps, centers=[[2.4, 2.0], [2.0, 2.0]], radii=[1.0, 1.0], tolerance=1.0)
+    np.testing.assert_array_equal(hits, [True, False])
+    with pytest.raises(ValueError, match="NaN"):
+        explain.pointing_game(maps, centers=[[np.nan, np.nan], [1, 1]], radii=[0, 1])
+    with pytest.raises(ValueError, match="one \\(row, col\\) centre"):
+        explain.pointing_game(maps, centers=[[1, 1]], radii=[1])

@@ -66,7 +66,8 @@ def test_an_old_python_is_refused_before_anything_is_made(tmp_path):
 def _fake_venv(folder: Path, version: str) -> None:
     (folder / ("Scripts" if sys.platform == "win32" else "bin")).mkdir(parents=True)
     (folder / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")).write_text("")
-    (folder / "pyvenv.cfg").write_text(f"home = /somewhere\ninclude-system-site-packages = false\nversion = {version}\n")
+    (folder / "pyvenv.cfg").write_text(
+        f"home = /somewhere\ninclude-system-site-packages = false\nversion = {version}\n")
 
 
 def test_a_venv_of_another_python_is_made_again(tmp_path, capsys):
@@ -114,7 +115,7 @@ def _names(lines):
 def test_learner_and_developer_requirements():
     learner = course.requirement_lines(course.REQUIREMENTS, course.target_environment("manylinux_x86_64", "3.11"))
     dev = course.requirement_lines(course.DEV_REQUIREMENTS, course.target_environment("manylinux_x86_64", "3.11"))
-    tools = {"pytest", "pytest-xdist", "playwright", "jupytext", "psutil"}
+    tools = {"pytest", "pytest-xdist", "playwright", "jupytext", "psutil", "ruff"}
     assert not _names(learner) & tools and _names(dev) >= tools | _names(learner)
     assert all("==" in ln and ";" not in ln for ln in dev) and "-e ." not in dev
 

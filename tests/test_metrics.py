@@ -145,24 +145,62 @@ def test_rate_by_bins():
     (lambda: metrics.clinical_metrics([0, 1, 1], [0, 1]), "shape"),
     (lambda: metrics.clinical_metrics([0, 1, 1], [0, 1, 2]), "labels"),
     (lambda: metrics.paired_bootstrap_auc(Y, RANDOM, RANDOM[:-1]), "differ in length"),
-    (lambda: metrics.threshold_figure(Y, RANDOM, threshold=2), "threshold"),
 ])
 def test_bad_inputs_raise_clear_errors(call, message):
     with pytest.raises(MetricInputError, match=message):
         call()
 
 
-def test_threshold_figure_and_widget():
-    import matplotlib
+# ---------------------------------------------------------------- scores as MedMNIST reports them (from test_train)
+def test_auc_acc_binary_and_multiclass():
+    y = np.array([0, 0, 1, 1])
+    p = np.array([[0.9, 0.1], [0.4, 0.6], [0.3, 0.7], [0.2, 0.8]])
+    assert metrics.auc_acc(y, p) == {"auc": 1.0, "acc": 0.75}
+    assert metrics.auc_acc(y, p, task="binary") == metrics.auc_acc(y, p)
+    y3 = np.array([0, 1, 2, 2])
+    p3 = np.eye(3)[[0, 1, 2, 1]] * 0.7 + 0.1
+    r = metrics.auc_acc(y3, p3)
+    assert r["acc"] == 0.75 and 0.5 < r["auc"] <= 1
+    assert metrics.auc_acc(y3, p3, task="ordinal") == r      # MedMNIST scores ordinal sets as multi-class
+    with pytest.raises(ValueError, match="proba"):
+        metrics.auc_acc(y, p[:3])
+    with pytest.raises(MetricInputError, match="task"):
+        metrics.auc_acc(y, p, task="multi-label, binary-class")
+    with pytest.raises(MetricInputError, match="binary"):
+        metrics.auc_acc(y3, p3, task="binary")
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig, axes = metrics.threshold_figure(Y, PERFECT, 0.5)
-    assert "sensitivity 1.00, specificity 1.00" in axes[1].get_title()
-    plt.close(fig)
-    box = metrics.threshold_widget(Y, RANDOM)
-    slider = box.children[0]
-    slider.value = 0.3
-    assert slider.description == "threshold"
-    plt.close("all")
+def test_logit_inverts_the_sigmoid_and_stays_finite():
+    p = np.array([0.0, 0.2, 0.5, 0.9, 1.0], dtype=np.float32)
+    z = metrics.logit(p)
+    assert z.dtype == np.float32 and np.all(np.isfinite(z)) and z[2] == 0
+    np.testing.assert_allclose(1 / (1 + np.exp(-z[1:4])), p[1:4], rtol=1e-6)
+
+
+# ---------------------------------------------------------------- the patient-level bootstrap (from test_subgroups)
+N_PAT, PER = 30, 10
+PATIENTS = np.repeat(np.arange(N_PAT), PER)
+Y_PAT = np.repeat(np.random.default_rng(0).permutation(np.r_[np.zeros(N_PAT // 2), np.ones(N_PAT // 2)]).astype(int),
+                  PER)
+
+
+def test_patient_weights_resample_whole_patients_within_classes():
+    W = metrics.patient_weights(Y_PAT, PATIENTS, n_boot=200, seed=0)
+    assert W.shape == (200, Y_PAT.size)
+    per_patient = W.reshape(200, N_PAT, PER)
+    assert np.all(per_patient == per_patient[:, :, :1])  # all images of a patient share its weight
+    sick = Y_PAT.reshape(N_PAT, PER)[:, 0] == 1
+    np.testing.assert_array_equal(per_patient[:, sick, 0].sum(1), sick.sum())  # as many sick patients every time
+    np.testing.assert_array_equal(per_patient[:, ~sick, 0].sum(1), (~sick).sum())
+    assert np.array_equal(W, metrics.patient_weights(Y_PAT, PATIENTS, n_boot=200, seed=0))
+    together = metrics.patient_weights(None, PATIENTS, n_boot=200, seed=0)   # unstratified: as patient_bootstrap
+    assert together.reshape(200, N_PAT, PER)[:, :, 0].sum(1).tolist() == [N_PAT] * 200
+
+
+def test_patient_weights_bad_inputs():
+    with pytest.raises(MetricInputError, match="patients"):
+        metrics.patient_weights(Y_PAT, PATIENTS[:5])
+    with pytest.raises(MetricInputError, match="n_boot"):
+        metrics.patient_weights(Y_PAT, PATIENTS, n_boot=10)
+    with pytest.raises(MetricInputError, match="y_true"):
+        metrics.patient_weights()

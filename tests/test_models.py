@@ -10,7 +10,7 @@ from helpers import models
 def test_article_cnn_matches_the_article():
     model = models.article_cnn((32, 32, 3), 10)
     assert model.count_params() == 122_570
-    assert [type(l).__name__ for l in model.layers] == [
+    assert [type(layer).__name__ for layer in model.layers] == [
         "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Conv2D", "Flatten", "Dense", "Dense"]
     assert model.output_shape == (None, 10)
     assert model.loss == "sparse_categorical_crossentropy"
@@ -18,7 +18,7 @@ def test_article_cnn_matches_the_article():
 
 def test_article_cnn_average_pooling_and_small_input():
     model = models.article_cnn((28, 28, 1), 2, pooling="average", compile=False)
-    assert [type(l).__name__ for l in model.layers].count("AveragePooling2D") == 2
+    assert [type(layer).__name__ for layer in model.layers].count("AveragePooling2D") == 2
     assert model.count_params() == 320 + 18_496 + 36_928 + (3 * 3 * 64 + 1) * 64 + 65 * 2  # 92,802
     out = model.predict(np.zeros((3, 28, 28, 1), "float32"), verbose=0)
     assert out.shape == (3, 2)

@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jupytext
@@ -57,3 +58,37 @@ def test_notebook_has_the_course_shape(src):
     policies = [nbcheck.policy(c.source) for c in code]  # raises on a mistyped marker
     assert "exact" in policies, "no output is compared exactly (formula checks, data sizes...)"
     assert not [c for c in code if "NBVAL_" in c.source], "nbval markers are not read any more: use # CHECK_OUTPUT"
+
+
+STEP = re.compile(r"## Step (\d+) · \S")
+OTHER_HEADINGS = ("## Set-up", "## Summary", "## Exercises", "## References", "## Where to go next")
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
+def test_notebook_opens_and_is_headed_the_course_way(src):
+    """Title cell, "## Set-up" and the set-up cell (``start()`` first), numbered steps "## Step N · ...",
+    then summary, exercises and references, in that order (docs/AUTHORING.md, "Shape of a notebook")."""
+    nb = jupytext.read(src, fmt="py:percent")
+    cells = nb.cells
+    assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# "), "the first cell is the title"
+    assert cells[1].cell_type == "markdown" and cells[1].source.startswith("## Set-up"), \
+        "the second cell is the set-up text, headed '## Set-up'"
+    setup = cells[2]
+    assert setup.cell_type == "code" and setup.source.startswith("from helpers.setup import "), \
+        "the third cell is the set-up cell: `from helpers.setup import start` first"
+    assert re.search(r"^start\(seed=\d+", setup.source, re.M), "the set-up cell calls start(seed=...)"
+    assert "__version__" not in setup.source, "start() prints the versions: no print of its own"
+    headings = [line for c in cells if c.cell_type == "markdown" for line in c.source.splitlines()
+                if line.startswith("## ")]
+    odd = [h for h in headings if not STEP.match(h) and not h.startswith(OTHER_HEADINGS)]
+    assert not odd, f"headings not in the course's style ('## Step N · Title'): {odd}"
+    steps = [int(STEP.match(h).group(1)) for h in headings if STEP.match(h)]
+    assert steps and steps == list(range(steps[0], steps[0] + len(steps))) and steps[0] in (0, 1), \
+        f"steps are numbered 0 or 1, 2, 3... in order: {steps}"
+    sections = ("## Set-up", "## Step", "## Summary", "## Exercises", "## References")
+    order = [h for h in headings if h.startswith(sections)]
+    kinds = [h.split()[1] for h in order]
+    first = {k: kinds.index(k) for k in ("Set-up", "Step", "Summary", "Exercises", "References")}
+    assert first["Set-up"] < first["Step"] < first["Summary"] < first["Exercises"] < first["References"], \
+        f"order: set-up, steps, summary, exercises, references; got {kinds}"
+    assert kinds.count("References") == 1 and kinds[-1] == "References"

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fake_medmnist import make_medmnist_npz, use_stand_in
 from helpers import data, pack
-from conftest import make_medmnist_npz
 
 FAKE = {  # dataset -> image shape of its small MedMNIST-format stand-in
     "pneumoniamnist": (28, 28),
@@ -27,10 +27,7 @@ def cache_with_files(data_dir, monkeypatch):
     data_dir.mkdir(parents=True)
     for seed, (name, shape) in enumerate(FAKE.items()):
         path = make_medmnist_npz(data_dir / data.REGISTRY[name]["file"], n=(12, 4, 4), shape=shape, seed=seed)
-        entry = dict(data.REGISTRY[name])
-        entry["md5"] = {"28": data.md5sum(path)}
-        entry.pop("shipped", None)  # stand-ins: not the files the course ships
-        monkeypatch.setitem(data.REGISTRY, name, entry)
+        use_stand_in(monkeypatch, name, path)
     for name, entry in list(data.REGISTRY.items()):  # no other file can be "present"
         if entry["kind"] == "medmnist" and name not in FAKE:
             monkeypatch.setitem(data.REGISTRY, name, dict(entry, md5={"28": "0" * 32}))
@@ -70,7 +67,7 @@ def test_round_trip(packed, cache_with_files, fresh_cache):
     report = pack.unpack(packed)
     assert report == {f: "installed" for f in originals}
     assert {p.name: p.read_bytes() for p in fresh_cache.glob("*.npz")} == originals
-    status = data.verify(progress=False)
+    status = data.verify()
     assert all(status[f] == "ok" for f in originals)
     ds = data.load("bloodmnist", "train")                  # the notebooks' loader reads them
     assert ds.x.shape == (12, 28, 28, 3) and ds.x.dtype == np.uint8
@@ -189,22 +186,13 @@ def test_member_with_wrong_content_but_valid_zip_is_caught(packed, fresh_cache, 
 
 
 def test_manifest_problems(packed, fresh_cache, tmp_path):
-    def edit_manifest(fn):
-        def change(name, blob):
-            if name != pack.MANIFEST:
-                return name, blob
-            manifest = json.loads(blob)
-            fn(manifest)
-            return name, json.dumps(manifest)
-        return change
-
     cases = {
         "no_manifest.zip": (lambda n, b: None if n == pack.MANIFEST else (n, b), pack.CorruptArchiveError, "MANIFEST"),
         "extra.zip": (lambda n, b: (n, b) if n != "bloodmnist.npz" else ("bloodmnist_copy.npz", b),
                       pack.CorruptArchiveError, "not both listed and present"),
-        "other_md5.zip": (edit_manifest(lambda m: m["files"][0].update(md5="f" * 32)), pack.PackError,
+        "other_md5.zip": (_manifest_change(lambda m: m["files"][0].update(md5="f" * 32)), pack.PackError,
                           "other than the one the course expects"),
-        "newer.zip": (edit_manifest(lambda m: m.update(version=99)), pack.PackError, "newer version"),
+        "newer.zip": (_manifest_change(lambda m: m.update(version=99)), pack.PackError, "newer version"),
         "garbage.zip": (lambda n, b: (n, b"{not json") if n == pack.MANIFEST else (n, b), pack.CorruptArchiveError,
                         "JSONDecodeError"),
     }
@@ -238,7 +226,7 @@ def test_corrupt_file_already_in_the_cache_is_replaced(packed, fresh_cache):
     fresh_cache.mkdir()
     (fresh_cache / "pneumoniamnist.npz").write_bytes(b"partial")
     assert pack.unpack(packed)["pneumoniamnist.npz"] == "installed"
-    assert data.verify(progress=False)["pneumoniamnist.npz"] == "ok"
+    assert data.verify()["pneumoniamnist.npz"] == "ok"
 
 
 # ---------------------------------------------------------------- command line
@@ -286,15 +274,19 @@ def test_files_written_are_readable_by_others(packed, fresh_cache):
     assert {p.stat().st_mode & 0o777 for p in fresh_cache.glob("*.npz")} == {0o644}
 
 
-def _edit_manifest(packed: Path, dst: Path, fn) -> Path:
+def _manifest_change(fn):
+    """A change for ``_rewrite`` that applies ``fn`` to the manifest (a dict) and keeps every other member."""
     def change(name, blob):
         if name != pack.MANIFEST:
             return name, blob
         manifest = json.loads(blob)
         fn(manifest)
         return name, json.dumps(manifest)
+    return change
 
-    _rewrite(packed, dst, change)
+
+def _edit_manifest(packed: Path, dst: Path, fn) -> Path:
+    _rewrite(packed, dst, _manifest_change(fn))
     return dst
 
 

@@ -18,7 +18,8 @@ def close_figures():
 
 
 def test_image_grid_shapes_and_titles():
-    fig, axes = plots.image_grid(np.zeros((5, 28, 28, 1)), titles=list("abcde"), ncols=3, circles=[None, (3, 4, 2), None, None, None])
+    fig, axes = plots.image_grid(np.zeros((5, 28, 28, 1)), titles=list("abcde"), ncols=3,
+                                 circles=[None, (3, 4, 2), None, None, None])
     assert axes.shape == (2, 3) and axes[0, 0].get_title() == "a"
     fig, axes = plots.image_grid(np.zeros((2, 8, 8, 3), np.uint8))
     assert axes.shape == (1, 2)
@@ -79,3 +80,92 @@ def test_confusion_matrix_cell_names():
     assert [t.get_text() for t in ax.texts] == ["TN\n1", "FP\n0", "FN\n1", "TP\n1"]
     with pytest.raises(ValueError, match="cell names"):
         plots.confusion_matrix([0, 1], [0, 1], cell_names=["TN"])
+
+
+# ---------------------------------------------------------------- figures moved here from other modules
+def test_threshold_figure():
+    from helpers.metrics import MetricInputError
+
+    y = np.repeat([0, 1], 200)
+    perfect = np.where(y == 1, 0.9, 0.1) + np.random.default_rng(0).uniform(-0.05, 0.05, y.size)
+    fig, axes = plots.threshold_figure(y, perfect, 0.5)
+    assert "sensitivity 1.00, specificity 1.00" in axes[1].get_title()
+    with pytest.raises(MetricInputError, match="threshold"):
+        plots.threshold_figure(y, perfect, threshold=2)
+
+
+def test_error_map_grid_returns_figure():
+    imgs = np.zeros((3, 8, 8))
+    fig, axes = plots.error_map_grid(imgs, imgs + 1, circles=[(4, 4, 1), None, (2, 2, 1)], titles=list("abc"))
+    assert axes.shape == (2, 3)
+    with pytest.raises(ValueError, match="one per image"):
+        plots.error_map_grid(imgs, imgs, titles=["a"])
+
+
+def test_overlay_marks_the_peak():
+    fig, ax = plt.subplots()
+    heat = np.zeros((8, 8))
+    heat[2, 5] = 1.0
+    plots.overlay(ax, np.zeros((8, 8, 1)), heat, title="t", circle=(2, 5, 1.0))
+    assert ax.get_title() == "t" and list(ax.lines[0].get_data()) == [[5], [2]]
+
+
+def test_unrolled_rnn():
+    fig, ax = plots.unrolled_rnn(3)
+    assert ax.get_title()
+    with pytest.raises(ValueError):
+        plots.unrolled_rnn(0)
+
+
+def test_window_figure():
+    hu = np.linspace(-1000, 1000, 64).reshape(8, 8)
+    fig, (ax_img, ax_hist) = plots.window_figure(hu, 40, 400)
+    assert "centre 40 HU" in ax_img.get_title() and ax_hist.get_xlabel() == "Hounsfield units"
+
+
+# ---------------------------------------------------------------- figures that were long notebook cells (02, 04, 05)
+def test_input_gradient_figure():
+    rng = np.random.default_rng(0)
+    fig, axes = plots.input_gradient_figure({"lstm": rng.random(10), "gru": rng.random(10)}, {"GRU": rng.random(6)})
+    assert len(fig.axes) == 2 and len(axes[0].lines) == 2
+    assert axes[0].get_title() == "Untrained, 10 random steps" and "after slice 5" in axes[1].get_xlabel()
+    with pytest.raises(ValueError, match="one length"):
+        plots.input_gradient_figure({"a": np.ones(3), "b": np.ones(4)}, {"c": np.ones(3)})
+    with pytest.raises(ValueError, match="empty"):
+        plots.input_gradient_figure({}, {"c": np.ones(3)})
+
+
+def test_contrast_detail_draws_the_lines_or_says_why_not(capsys):
+    rng = np.random.default_rng(0)
+    radius = rng.uniform(2.5, 6.0, 60).astype("float32")
+    contrast = rng.uniform(0.3, 0.65, 60).astype("float32")
+    found = contrast + 0.05 * radius > 0.65
+    r_edges, c_edges = [2.5, 4.0, 6.0], [0.3, 0.5, 0.65]
+    fig, axes = plots.contrast_detail(radius, contrast, found, r_edges, c_edges, title="t")
+    assert len(fig.axes) == 3 and axes[0].get_title() == "t" and len(axes[0].lines) == 2  # + colour bar
+    assert len(axes[1].texts) == 4 and capsys.readouterr().out == ""
+    fig, axes = plots.contrast_detail(radius, contrast, np.ones(60, bool), r_edges, c_edges)
+    assert len(axes[0].lines) == 0 and "found every one of the 60 lesions" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="one length"):
+        plots.contrast_detail(radius, contrast[:5], found, r_edges, c_edges)
+
+
+def test_contrast_detail_fit():
+    from helpers.metrics import contrast_detail_fit
+
+    radius = np.tile([2.0, 4.0, 8.0], 20)
+    contrast = np.repeat(np.linspace(0.3, 0.6, 20), 3)
+    b0, b_r, b_c = contrast_detail_fit(radius, contrast, (radius > 3) & (contrast > 0.35))
+    assert b_r > 0 and b_c > 0   # bigger and stronger lesions are found more often
+    assert contrast_detail_fit(radius, contrast, np.zeros(60, bool)) is None
+
+
+def test_explanation_grid():
+    imgs, maps = np.zeros((3, 8, 8, 1)), {"a": np.random.default_rng(0).random((3, 8, 8)), "b": np.ones((3, 8, 8))}
+    fig, axes = plots.explanation_grid(imgs, maps, circles=[(4, 4, 1.5), None, (2, 2, 1)], suptitle="s",
+                                       image_label="simulated image")
+    assert axes.shape == (3, 3) and len(fig.axes) == 9
+    assert [ax.get_ylabel() for ax in axes[:, 0]] == ["simulated image", "a", "b"]
+    assert len(axes[0, 0].patches) == 1 and len(axes[0, 1].patches) == 0
+    with pytest.raises(ValueError, match="one map per image"):
+        plots.explanation_grid(imgs, {"a": np.ones((2, 8, 8))})

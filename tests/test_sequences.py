@@ -97,27 +97,3 @@ def test_make_windows_rejects_bad_input():
         sequences.make_windows(np.zeros(4), 4, 1)
     with pytest.raises(ValueError, match="step"):
         sequences.make_windows(np.zeros(10), 3, 1, step=0)
-
-
-def test_load_ecg():
-    ecg = sequences.load_ecg()
-    assert ecg.signals.shape == (10000, 12) and ecg.fs == 1000.0 and len(ecg.leads) == 12
-    ii = ecg.lead("II")
-    assert ii.dtype == np.float32 and ii.shape == (10000,)
-    np.testing.assert_allclose(ecg.lead("I"), ecg.lead("Lead I (Einthoven)"))
-    # Einthoven's law, II = I + III, holds on the real recording (to the 1.25 µV quantisation step, per lead)
-    assert np.max(np.abs(ecg.lead("II") - ecg.lead("I") - ecg.lead("III"))) < 5
-    with pytest.raises(KeyError, match="no lead"):
-        ecg.lead("V7")
-    with pytest.raises(ValueError, match="group"):
-        sequences.load_ecg(group=5)
-
-
-def test_plot_unrolled_rnn():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    fig, ax = sequences.plot_unrolled_rnn(3)
-    assert ax.get_title()
-    with pytest.raises(ValueError):
-        sequences.plot_unrolled_rnn(0)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from fake_medmnist import make_medmnist_npz
 from helpers import data
-from conftest import make_medmnist_npz
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -33,17 +33,6 @@ def test_integer_weights_equal_repeated_cases():
         assert subgroups.weighted_metric(name, Y, SCORE, w[None])[0] == pytest.approx(ref), name
 
 
-def test_patient_weights_resample_whole_patients_within_classes():
-    W = subgroups.patient_weights(Y, PATIENTS, n_boot=200, seed=0)
-    assert W.shape == (200, Y.size)
-    per_patient = W.reshape(200, N_PAT, PER)
-    assert np.all(per_patient == per_patient[:, :, :1])  # all images of a patient share its weight
-    sick = Y.reshape(N_PAT, PER)[:, 0] == 1
-    np.testing.assert_array_equal(per_patient[:, sick, 0].sum(1), sick.sum())  # as many sick patients every time
-    np.testing.assert_array_equal(per_patient[:, ~sick, 0].sum(1), (~sick).sum())
-    assert np.array_equal(W, subgroups.patient_weights(Y, PATIENTS, n_boot=200, seed=0))
-
-
 def test_patient_bootstrap_is_wider_than_image_bootstrap_for_clustered_data():
     # scores shared within a patient: 300 images carry the information of 30 patients
     s = np.repeat(RNG.normal(0, 1, N_PAT), PER) + 0.8 * Y
@@ -84,10 +73,6 @@ def test_bad_inputs_rejected():
         subgroups.weighted_metric("auc", Y, SCORE, np.ones((1, 5)))
     with pytest.raises(SubgroupInputError, match="non-negative"):
         subgroups.weighted_metric("auc", Y, SCORE, -np.ones((1, Y.size)))
-    with pytest.raises(SubgroupInputError, match="patients"):
-        subgroups.patient_weights(Y, PATIENTS[:5])
-    with pytest.raises(SubgroupInputError, match="n_boot"):
-        subgroups.patient_weights(Y, PATIENTS, n_boot=10)
     with pytest.raises(SubgroupInputError, match="groups"):
         subgroups.subgroup_table(Y, SCORE, ["a"] * 3)
     with pytest.raises(SubgroupInputError, match="level"):

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from fake_medmnist import use_stand_in
 from helpers import data, train
 
 
@@ -25,48 +26,15 @@ def write_npz(path, n=(48, 16, 16), n_classes=2, channels=None, seed=0):
 
 
 @pytest.fixture
-def private_cache(tmp_path, monkeypatch):
-    folder = tmp_path / "cache"
-    folder.mkdir()
-    monkeypatch.setenv(data.ENV_VAR, str(folder))
-    return folder
-
-
-def test_as_images_and_labels():
-    assert train.as_images(np.zeros((2, 28, 28), np.uint8)).shape == (2, 28, 28, 1)
-    assert train.as_images(np.zeros((2, 28, 28, 3), np.uint8)).dtype == np.float32
-    assert train.as_labels(np.array([[1], [0]], np.uint8)).tolist() == [1, 0]
-    with pytest.raises(ValueError, match="3D volumes"):
-        train.as_images(np.zeros((2, 28, 28, 28), np.uint8))
-    with pytest.raises(TypeError, match="numbers"):
-        train.as_images(np.zeros((2, 28, 28), dtype=object))
-    with pytest.raises(ValueError, match="multi-label"):
-        train.as_labels(np.zeros((4, 14), np.uint8))
+def private_cache(data_dir):
+    """The private cache of ``data_dir`` (conftest.py), made."""
+    data_dir.mkdir()
+    return data_dir
 
 
 def test_class_weights_balanced():
     w = train.class_weights(np.array([0] * 10 + [1] * 30))
     assert w == pytest.approx({0: 2.0, 1: 40 / 60})
-
-
-def test_auc_acc_binary_and_multiclass():
-    y = np.array([0, 0, 1, 1])
-    p = np.array([[0.9, 0.1], [0.4, 0.6], [0.3, 0.7], [0.2, 0.8]])
-    assert train.auc_acc(y, p) == {"auc": 1.0, "acc": 0.75}
-    y3 = np.array([0, 1, 2, 2])
-    p3 = np.eye(3)[[0, 1, 2, 1]] * 0.7 + 0.1
-    r = train.auc_acc(y3, p3)
-    assert r["acc"] == 0.75 and 0.5 < r["auc"] <= 1
-    with pytest.raises(ValueError, match="proba"):
-        train.auc_acc(y, p[:3])
-
-
-def test_read_npz_refuses_wrong_files(tmp_path):
-    with pytest.raises(FileNotFoundError, match="No file"):
-        train.read_npz(tmp_path / "nothing.npz")
-    np.savez(tmp_path / "bad.npz", train_images=np.zeros((2, 28, 28), np.uint8))
-    with pytest.raises(ValueError, match="MedMNIST format"):
-        train.read_npz(tmp_path / "bad.npz")
 
 
 def test_fit_refuses_bad_arguments():
@@ -100,9 +68,7 @@ def test_train_file_on_a_tiny_medmnist_file(tmp_path, recipe, capsys):
 def test_train_by_flag_from_the_cache_rgb_multiclass(private_cache, monkeypatch, capsys):
     """`train("bloodmnist")` reads the (checksummed) file from COURSE_DATA_DIR: 8 classes, RGB."""
     path = write_npz(private_cache / "bloodmnist.npz", n=(64, 16, 24), n_classes=8, channels=3)
-    entry = dict(data.REGISTRY["bloodmnist"])
-    entry["md5"] = {"28": data.md5sum(path)}
-    monkeypatch.setitem(data.REGISTRY, "bloodmnist", entry)
+    use_stand_in(monkeypatch, "bloodmnist", path)
     result = train.train("bloodmnist", "better", seconds=30, epochs=1)
     assert result["data"] == "bloodmnist" and result["n_train"] == 64 and result["epochs"] == 1
     assert 0 <= result["auc"] <= 1
@@ -116,19 +82,6 @@ def test_main_prints_json_and_fails_cleanly(tmp_path, private_cache, capsys):
     assert "Unknown dataset" in capsys.readouterr().err
     assert train.main(["simlesion3d"]) == 1
     assert "2D" in capsys.readouterr().err
-
-
-def test_try_cifar10_offline_is_one_quiet_line(monkeypatch, tmp_path, capsys):
-    import socket
-
-    def refuse(*args, **kwargs):
-        raise OSError("network unreachable")
-
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    assert train.try_cifar10(timeout=1) is None
-    out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1 and out[0].startswith("[cifar10]")
 
 
 # ---------------------------------------------------------------- flips come from the data (issue 14, item 2)
@@ -150,7 +103,7 @@ def test_flips_come_from_the_dataset():
 def test_train_arrays_takes_the_flip_from_the_dataset(tmp_path):
     """The notebook's path (train_arrays) and the command line's agree: no vertical flip of a chest X-ray."""
     path = write_npz(tmp_path / "tiny.npz")
-    splits = train.read_npz(path)
+    splits = train.load_splits(path)
     r = train.train_arrays(splits, "better", epochs=1, dataset="pneumoniamnist", tta=True)
     assert r["flip"] == "horizontal" and r["tta"] is True
     assert train.train_arrays(splits, "better", epochs=1)["flip"] is None
@@ -217,7 +170,7 @@ def test_recipe_options_fixed_epochs_from_images_seen():
 
 # ---------------------------------------------------------------- cache of trained models (issue 14, item 4)
 def _tiny_splits(tmp_path):
-    return train.read_npz(write_npz(tmp_path / "tiny.npz", n=(32, 16, 16)))
+    return train.load_splits(write_npz(tmp_path / "tiny.npz", n=(32, 16, 16)))
 
 
 @pytest.mark.parametrize("recipe", train.RECIPES)
@@ -242,8 +195,8 @@ def test_cache_key_covers_data_recipe_seed_and_numerics(tmp_path, monkeypatch):
     from helpers import setup
 
     s = _tiny_splits(tmp_path)
-    x, y = train.as_images(s["train"][0]), train.as_labels(s["train"][1])
-    xv, yv = train.as_images(s["val"][0]), train.as_labels(s["val"][1])
+    x, y = data.as_images(s["train"][0]), data.as_labels(s["train"][1])
+    xv, yv = data.as_images(s["val"][0]), data.as_labels(s["val"][1])
     cfg = train.recipe_options("better", len(y), epochs=1)
     key, material = train.cache_key(cfg, 0, x, y, xv, yv)
     assert material["numerics"] == setup.numerics() and "tensorflow" in material["versions"]

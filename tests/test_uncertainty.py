@@ -1,4 +1,5 @@
-"""Unit tests of helpers.uncertainty: the conformal coverage guarantee checked numerically, sets, MC dropout, referral."""
+"""Unit tests of helpers.uncertainty: the conformal coverage guarantee checked numerically, sets, MC dropout,
+referral."""
 from __future__ import annotations
 
 import math

@@ -26,6 +26,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+import make_student_copies  # tools/, this script's folder
+
 ROOT = Path(__file__).resolve().parent.parent
 NB = ROOT / "notebooks"
 LINE = re.compile(r"\*\*Measured runtime:\*\*[^\n]*")
@@ -116,18 +118,11 @@ def table(results: dict[str, dict[str, float]]) -> str:
     return "\n".join(rows)
 
 
-def update_student_copies() -> None:
-    """Regenerate student/ from the notebooks just written (tools/make_student_copies.py)."""
-    sys.path.insert(0, str(ROOT / "tools"))
-    import make_student_copies
-
-    make_student_copies.main([])
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("prefixes", nargs="*")
-    parser.add_argument("--warm-cache", action="store_true", help="reuse the data cache (faster, not the budget's case)")
+    parser.add_argument("--warm-cache", action="store_true",
+                        help="reuse the data cache (faster, not the budget's case)")
     args = parser.parse_args(argv)
     paths = sorted(p for p in NB.glob("[0-9][0-9]_*.ipynb") if not args.prefixes or p.name[:2] in args.prefixes)
     store = NB / "RUNTIMES.json"
@@ -136,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         r = measure(path, args.warm_cache)
         results[path.stem] = r
-        print(f"{path.name:28s} {r['wall_s']:6.1f} s  {r['peak_mib']:7.0f} MiB  ({time.perf_counter() - t0:.0f} s with start-up)")
+        print(f"{path.name:28s} {r['wall_s']:6.1f} s  {r['peak_mib']:7.0f} MiB  "
+              f"({time.perf_counter() - t0:.0f} s with start-up)")
         line = runtime_line(r)
         rewrite_line(NB / "src" / f"{path.stem}.py", line)
         rewrite_line(path, line)
@@ -146,9 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     (NB / "RUNTIMES.md").write_text("# Notebook runtimes\n\n" + md + "\n", encoding="utf-8")
     readme = ROOT / "README.md"
     text = readme.read_text(encoding="utf-8")
-    new = re.sub(r"(<!-- runtimes -->\n).*?(\n<!-- /runtimes -->)", lambda m: m.group(1) + md + m.group(2), text, flags=re.S)
+    new = re.sub(r"(<!-- runtimes -->\n).*?(\n<!-- /runtimes -->)", lambda m: m.group(1) + md + m.group(2), text,
+                 flags=re.S)
     readme.write_text(new, encoding="utf-8")
-    update_student_copies()
+    make_student_copies.update()
     return 0
 
 

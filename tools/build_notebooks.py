@@ -14,14 +14,19 @@ executed top to bottom in a fresh kernel from the ``notebooks/`` folder, outputs
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import jupytext
 import nbformat
 from nbclient import NotebookClient
+
+import make_student_copies  # tools/, this script's folder
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "notebooks" / "src"
@@ -43,18 +48,28 @@ def to_notebook(src: Path) -> nbformat.NotebookNode:
     return nb
 
 
+@contextlib.contextmanager
+def empty_data_folder() -> Iterator[Path]:
+    """``build/empty-data/``, empty, for one run; removed afterwards."""
+    folder = ROOT / "build" / "empty-data"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def execute(nb: nbformat.NotebookNode, timeout: int = 900, warm_cache: bool = False) -> nbformat.NotebookNode:
     """Execute in a fresh kernel from notebooks/, without TensorFlow's C++ log lines in the outputs.
 
-    Unless ``warm_cache``, the kernel gets an empty cache folder of its own (``COURSE_DATA_DIR``), so the
-    stored outputs show what a learner's first run shows (simulated sets made, models trained, nothing
-    "from the cache").
+    Unless ``warm_cache``, the kernel gets an empty cache folder of its own (``COURSE_DATA_DIR`` =
+    ``build/empty-data/``, emptied before and after), so the stored outputs show what a learner's first run
+    shows (simulated sets made, models trained, nothing "from the cache"); the set-up line names that folder.
     """
-    import tempfile
-
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with tempfile.TemporaryDirectory(prefix="course-build-") as empty:
-        env = dict(os.environ) if warm_cache else dict(os.environ, COURSE_DATA_DIR=empty)
+    with empty_data_folder() as empty:
+        env = dict(os.environ) if warm_cache else dict(os.environ, COURSE_DATA_DIR=str(empty))
         client = NotebookClient(
             nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(OUT)}},
             extra_arguments=["--IPKernelApp.capture_fd_output=False"],
@@ -75,14 +90,6 @@ def copy_text(nb: nbformat.NotebookNode, stored: nbformat.NotebookNode, name: st
         keep = {k: v for k, v in old.metadata.items() if k == "execution"}
         old.metadata = nbformat.from_dict({**new.metadata, **keep})
     return stored
-
-
-def update_student_copies() -> None:
-    """Regenerate student/ from the notebooks just written (tools/make_student_copies.py)."""
-    sys.path.insert(0, str(ROOT / "tools"))
-    import make_student_copies
-
-    make_student_copies.main([])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         nbformat.write(nb, tmp)
         os.replace(tmp, target)
         print(f"{target.relative_to(ROOT)}  ({time.perf_counter() - t0:.1f} s)")
-    update_student_copies()
+    make_student_copies.update()
     return 0
 
 

@@ -31,7 +31,8 @@ def main() -> None:
         ax.add_patch(plt.Circle((c, r), rad + 1.5, fill=False, color="#E69F00", lw=1.5))
         ax.set_title(f"simulated lesion, patient {sim.extras['patients'][i]}", fontsize=9)
         ax.axis("off")
-    fig.suptitle("Top: real images shipped with Python packages. Bottom: SIMULATED lesions on real MRI anatomy (ring = truth)")
+    fig.suptitle("Top: real images shipped with Python packages. "
+                 "Bottom: SIMULATED lesions on real MRI anatomy (ring = truth)")
     fig.tight_layout()
     out = Path(__file__).resolve().parent.parent / "docs" / "overview.png"
     fig.savefig(out, dpi=80)

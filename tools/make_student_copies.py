@@ -144,6 +144,12 @@ def write(src: Path = NOTEBOOKS, dst: Path = STUDENT) -> list[str]:
     return written
 
 
+def update() -> None:
+    """Regenerate student/ from the notebooks just written: what tools/build_notebooks.py and
+    tools/benchmark.py do last."""
+    main([])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if student/ is out of date")
@@ -163,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     written = write(args.src, args.dst)
     for line in written:
         print(f"wrote student/{line}")
-    print(f"{len(written)} changed, {len(list(args.dst.glob(PATTERN)))} student copies ({time.perf_counter() - t0:.1f} s)")
+    print(f"{len(written)} changed, {len(list(args.dst.glob(PATTERN)))} student copies "
+          f"({time.perf_counter() - t0:.1f} s)")
     return 0
 
 

@@ -36,26 +36,27 @@ def main(argv: list[str] | None = None) -> int:
     start(seed=0)
     import numpy as np
 
-    from helpers import data, train
+    from helpers import data, metrics, train
 
     variants = [json.loads(v) for v in (args.variant or ["{}"])]
     for name in args.datasets:
         splits = {s: (data.load(name, s).x, data.load(name, s).y) for s in ("train", "val")}  # no test here
-        y_val = train.as_labels(splits["val"][1])
-        x_val = train.as_images(splits["val"][0])
+        y_val = data.as_labels(splits["val"][1])
+        x_val = data.as_images(splits["val"][0])
         for variant in variants:
             for seed in args.seeds:
                 model, hist = train.fit(args.recipe, *splits["train"], *splits["val"], epochs=args.epochs,
                                         dataset=name, seed=seed, **variant)
                 p = train._predict(model, x_val)
                 row = {"data": name, "variant": variant, "seed": seed,
-                       "val_auc": round(train.auc_acc(y_val, p)["auc"], 4),
+                       "val_auc": round(metrics.auc_acc(y_val, p)["auc"], 4),
                        "val_acc_0.5": round(float(np.mean(p.argmax(1) == y_val)), 4),
                        "val_acc_thr": round(float(np.mean(train.decide(p, hist.threshold) == y_val)), 4),
                        "val_loss": round(hist.history["val_loss"][-1], 4) if "val_loss" in hist.history else None,
                        "val_auc_by_epoch": [round(v, 3) for v in hist.history.get("val_auc", [])][-8:],
                        "threshold": hist.threshold, "epochs": hist.info["epochs"],
-                       "seconds": hist.info["train_seconds"], "cpu_seconds": hist.info["cpu_seconds"], "parameters": hist.info["parameters"],
+                       "seconds": hist.info["train_seconds"], "cpu_seconds": hist.info["cpu_seconds"],
+                       "parameters": hist.info["parameters"],
                        "load": round(os.getloadavg()[0], 2)}
                 line = json.dumps(row)
                 print(line, flush=True)

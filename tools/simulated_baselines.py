@@ -13,7 +13,6 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, roc_auc_score
 
@@ -29,10 +28,10 @@ def main() -> dict:
 
     out = {}
     t0 = time.perf_counter()
-    tr, te = data.load("simlesion2d", "train"), data.load("simlesion2d", "test")
+    sets = {"simlesion2d": (data.load("simlesion2d", "train"), data.load("simlesion2d", "test"))}
     out["simlesion2d_generation_and_load_s"] = round(time.perf_counter() - t0, 1)
-    for name, (tr, te) in {"simlesion2d": (tr, te),
-                           "simlesion3d": (data.load("simlesion3d", "train"), data.load("simlesion3d", "test"))}.items():
+    sets["simlesion3d"] = (data.load("simlesion3d", "train"), data.load("simlesion3d", "test"))
+    for name, (tr, te) in sets.items():
         x, xt = tr.x.astype("float32") / 255, te.x.astype("float32") / 255
         lr = LogisticRegression(max_iter=3000).fit(x.reshape(len(x), -1), tr.y)
         p_lr = lr.predict_proba(xt.reshape(len(xt), -1))[:, 1]
@@ -45,7 +44,8 @@ def main() -> dict:
                 keras.Input((28, 28, 28, 1)),
                 layers.Conv3D(16, 3, activation="relu"), layers.MaxPooling3D(2),
                 layers.Conv3D(32, 3, activation="relu"), layers.MaxPooling3D(2),
-                layers.GlobalMaxPooling3D(), layers.Dense(32, activation="relu"), layers.Dense(2, activation="softmax")])
+                layers.GlobalMaxPooling3D(), layers.Dense(32, activation="relu"),
+                layers.Dense(2, activation="softmax")])
             model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
             fit_kw = dict(epochs=10, batch_size=32)
         t0 = time.perf_counter()
@@ -65,7 +65,6 @@ def main() -> dict:
 
 def write_card(out: dict) -> None:
     """Put the measured numbers into data/README.md, below the `<!-- baselines -->` marker."""
-    import re
     from datetime import date
     from pathlib import Path
 
@@ -77,8 +76,9 @@ def write_card(out: dict) -> None:
         rows.append(f"| `{name}` | {r['logistic_regression_auc']:.3f} / {r['logistic_regression_acc']:.3f} | "
                     f"{r['cnn_auc']:.3f} / {r['cnn_acc']:.3f} ({model}) | {r['cnn_train_s']:.0f} s |")
     rows.append("")
-    rows.append(f"Measured by `python tools/simulated_baselines.py` on {date.today().isoformat()} ({os.cpu_count()} cores). "
-                f"Generating and loading `simlesion2d` the first time took {out['simlesion2d_generation_and_load_s']:.1f} s. "
+    rows.append(f"Measured by `python tools/simulated_baselines.py` on {date.today().isoformat()} "
+                f"({os.cpu_count()} cores). Generating and loading `simlesion2d` the first time took "
+                f"{out['simlesion2d_generation_and_load_s']:.1f} s. "
                 "A pixel baseline stays at chance; a small CNN finds the lesions, leaving room for better recipes.")
     text = card.read_text(encoding="utf-8")
     head = text.split("<!-- baselines -->")[0]

@@ -13,13 +13,14 @@
 #
 # **Prerequisites.** Python and NumPy; no deep learning yet.
 #
-# **Measured runtime:** 19 s, peak memory 1.2 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
+# **Measured runtime:** 21 s, peak memory 1.2 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Terms in Chinese and English: [glossary](../docs/GLOSSARY.md).
 
 # %% [markdown]
-# ## 0. Set-up
-# `start()` fixes the random seeds and sets the figure style; this notebook needs no TensorFlow.
+# ## Set-up
+# `start()` fixes the random seeds and sets the figure style, and prints the library versions, the seed and the data
+# folder; this notebook needs no TensorFlow.
 
 # %%
 from helpers.setup import start
@@ -33,7 +34,7 @@ import pandas as pd
 from helpers import data, imaging, plots
 
 # %% [markdown]
-# ## 1. Why medical image diagnosis, and why deep learning
+# ## Step 1 · Why medical image diagnosis, and why deep learning
 #
 # The source article (section 1) contrasts two ways of reading images:
 #
@@ -48,7 +49,7 @@ from helpers import data, imaging, plots
 # what it decides. A model does not replace the reader; at best it is a second reader.
 
 # %% [markdown]
-# ## 2. Modalities side by side
+# ## Step 2 · Modalities side by side
 #
 # All images below are real and ship inside Python packages (pydicom, nilearn, scikit-image),
 # so they work offline. *Figure: seven panels: a chest CT slice (spine, aorta, lung edges) in a soft-tissue window, an abdominal MR
@@ -57,6 +58,7 @@ from helpers import data, imaging, plots
 # microscopy image of a cell.*
 
 # %%
+# extra code – the seven images side by side, each titled with its modality and source
 gallery = imaging.modality_gallery()
 fig, axes = plt.subplots(1, len(gallery), figsize=(17, 3.2))
 for ax, (title, img, source) in zip(axes, gallery):
@@ -80,7 +82,7 @@ fig.tight_layout()
 # | ECG | electrical activity of the heart over time (a signal, not an image) | DICOM waveform, EDF, XML |
 
 # %% [markdown]
-# ## 3. DICOM: pixels plus a header
+# ## Step 3 · DICOM: pixels plus a header
 #
 # DICOM files carry the pixels *and* a header with the facts needed to interpret them.
 # The fields a reader checks first, from pydicom's small CT test image:
@@ -104,7 +106,7 @@ dy, dx = (float(v) for v in ct.PixelSpacing)
 print(f"field of view: {rows * dy:.1f} mm × {cols * dx:.1f} mm")
 
 # %% [markdown]
-# ## 4. Hounsfield units and windowing
+# ## Step 4 · Hounsfield units and windowing
 #
 # CT scanners store integers; the header says how to turn them into **Hounsfield units** (HU),
 # a scale on which water is 0 and air −1000:
@@ -143,6 +145,7 @@ print(imaging.window(np.array([c - w / 2, c, c + w / 2]), c, w))
 # structure of the vertebra.*
 
 # %%
+# extra code – the slice through each of the four windows of imaging.WINDOWS
 fig, axes = plt.subplots(1, 4, figsize=(13, 3.6))
 for ax, (name, (c, w)) in zip(axes, imaging.WINDOWS.items()):
     ax.imshow(imaging.window(hu, c, w), cmap="gray")
@@ -155,33 +158,12 @@ fig.tight_layout()
 # Try it yourself: move the sliders (this needs a running kernel; the figure above is the static version).
 
 # %%
-import ipywidgets as widgets
+from helpers import widgets
 
-
-def show_window(center: int = 40, width: int = 400) -> None:
-    fig, (ax_img, ax_hist) = plt.subplots(1, 2, figsize=(9, 3.8))
-    ax_img.imshow(imaging.window(hu, center, width), cmap="gray")
-    ax_img.set_title(f"window centre {center} HU, width {width} HU")
-    ax_img.axis("off")
-    ax_hist.hist(hu.ravel(), bins=200, range=(-1100, 1500), color="#0072B2")
-    ax_hist.axvspan(center - width / 2, center + width / 2, color="#E69F00", alpha=0.3, label="window")
-    ax_hist.set_yscale("log")
-    ax_hist.set_xlabel("Hounsfield units")
-    ax_hist.set_ylabel("pixels (log scale)")
-    ax_hist.set_title("histogram of the slice")
-    ax_hist.legend()
-    fig.tight_layout()
-    plt.show()
-
-
-widgets.interact(
-    show_window,
-    center=widgets.IntSlider(value=40, min=-1000, max=1000, step=10, description="centre (HU)"),
-    width=widgets.IntSlider(value=400, min=10, max=2500, step=10, description="width (HU)"),
-);
+widgets.window_widget(hu, center=40, width=400)  # sliders redraw plots.window_figure(hu, center, width)
 
 # %% [markdown]
-# ## 5. Volumes: three planes
+# ## Step 5 · Volumes: three planes
 #
 # CT and MR are usually 3D. Research formats such as NIfTI store the volume with an **affine**
 # matrix that maps voxel indices to millimetres in the scanner (or a standard) space.
@@ -207,13 +189,13 @@ fig, axes = plots.three_planes(t1, point=(98, 120, 80), spacing=np.abs(np.diag(a
 # recurrent network in the same order.
 
 # %% [markdown]
-# ## 6. A biosignal as a time series: the ECG
+# ## Step 6 · A biosignal as a time series: the ECG
 #
 # pydicom ships a real 12-lead electrocardiogram, 10 seconds sampled at 1000 Hz.
 
 # %%
 # CHECK_OUTPUT
-ecg = imaging.load_ecg()
+ecg = imaging.load_ecg(units="mV")
 print(f"{ecg.signals.shape[1]} leads, {ecg.signals.shape[0]} samples, {ecg.fs:.0f} Hz, {ecg.seconds:.0f} s")
 print("leads:", ", ".join(ecg.leads))
 
@@ -222,6 +204,7 @@ print("leads:", ", ".join(ecg.leads))
 # seen from a different direction.*
 
 # %%
+# extra code – the twelve leads, offset vertically
 t = np.arange(len(ecg.signals)) / ecg.fs
 fig, ax = plt.subplots(figsize=(12, 7))
 for i, name in enumerate(ecg.leads):
@@ -249,6 +232,7 @@ rr = np.diff(peaks) / ecg.fs
 print(f"{len(peaks)} beats in {ecg.seconds:.0f} s; mean RR {rr.mean():.3f} s; heart rate {60 / rr.mean():.0f} beats/min")
 
 # %%
+# extra code – lead II's first 3 s with the detected R peaks
 first = t < 3
 fig, ax = plt.subplots(figsize=(10, 3))
 ax.plot(t[first], lead2[first], lw=0.8, label="lead II")
@@ -261,7 +245,7 @@ ax.legend()
 fig.tight_layout()
 
 # %% [markdown]
-# ## 7. The article's core concepts, made concrete
+# ## Step 7 · The article's core concepts, made concrete
 #
 # The article (section 2) names four concepts and four steps. Here is where each one lives in this course:
 #
@@ -271,19 +255,20 @@ fig.tight_layout()
 # | 模型 model | `helpers.models.article_cnn` (the article's CNN, layer for layer), RNNs, autoencoders | 01-03 |
 # | 训练 training | `model.fit` with fixed seeds; a better recipe with augmentation and early stopping | 01 |
 # | 评估 evaluation | precision/recall/F1 *and* sensitivity, specificity, ROC with confidence intervals, calibration, leakage | 04 |
-# | 数据处理 data processing | Hounsfield units, windowing, resampling to a common size (this notebook) | 00 |
+# | 数据处理 data processing | Hounsfield units, windowing (steps 3-4); shrinking to a common size, what 28 px keeps and loses (step 8) | 00 |
 # | 特征提取 feature extraction | convolution filters learned by a CNN | 01 |
 # | 模型构建 model building | CNN, RNN, autoencoder builders in `helpers` | 01-03 |
 # | 诊断预测 prediction | the model's output, read with an honest threshold and an explanation map | 04-05 |
 
 # %% [markdown]
-# ## 8. The datasets of this course, and their data cards
+# ## Step 8 · The datasets of this course, and their data cards
 #
 # One registry holds every dataset: where it comes from, its licence, its labels and whether it is
 # **simulated**. The full data cards are in [`../data/README.md`](../data/README.md).
 
 # %%
 # CHECK_OUTPUT
+# extra code – a table of the course's data sets, from the registry
 rows = []
 for name in data.names():
     info = data.info(name)
@@ -332,7 +317,7 @@ for split, ds in sim.items():
 # %%
 train = sim["train"]
 idx = np.random.default_rng(1).choice(len(train), 24, replace=False)
-circles = [None if train.y[i] == 0 else (*train.extras["lesion_centers"][i], train.extras["lesion_radii"][i]) for i in idx]
+circles = train.lesion_rings(idx)  # (row, col, radius) of each lesion, None without one
 titles = [f"{'lesion' if train.y[i] else 'none'} · pt {train.extras['patients'][i]}" for i in idx]
 fig, _ = plots.image_grid(train.x[idx], titles=titles, circles=circles, ncols=8,
                           suptitle="SIMULATED lesions on real MRI anatomy (ring = true lesion position)")
@@ -350,7 +335,7 @@ fig, _ = plots.image_grid(train.x[pick], ncols=6, vmin=0, vmax=255,
                           suptitle="SIMULATED patients differ in intensity, contrast and noise")
 
 # %% [markdown]
-# The 3D set (28 slices of 28 × 28 per volume) is made the same way, for notebook 02.
+# The 3D set (28 slices of 28 × 28 per volume) is made the same way, for notebook 02, with simulated patients of its own.
 
 # %%
 # CHECK_OUTPUT
@@ -394,7 +379,7 @@ for name, splits in real.items():
 # The figure shows eight training images of each class of the two 2D sets, with their labels as titles.
 
 # %%
-# extra code: eight images per class of the two shipped 2D sets
+# extra code – eight images per class of the two shipped 2D sets
 for name in ("pneumoniamnist", "breastmnist"):
     ds = real[name]["train"]
     picks = np.concatenate([np.flatnonzero(ds.y == c)[:8] for c in (0, 1)])
@@ -418,6 +403,7 @@ from skimage.transform import resize
 fundus = skdata.retina()
 sizes = (fundus.shape[0], 256, 64, 28)
 shrunk = [fundus] + [resize(fundus, (n, n), anti_aliasing=True) for n in sizes[1:]]
+# extra code – the four sizes side by side
 fig, axes = plt.subplots(1, len(sizes), figsize=(10, 2.9))
 for ax, img, n in zip(axes, shrunk, sizes):
     ax.imshow(img)
@@ -434,7 +420,7 @@ print("pixels per side:", sizes, "| pixels in all:", [n * n for n in sizes])
 # bright voxels are inside the gland.
 
 # %%
-# extra code: one volume of each class, cut through its centre along each array axis
+# extra code – one volume of each class, cut through its centre along each array axis
 from scipy import ndimage
 
 adrenal = real["adrenalmnist3d"]["train"]
@@ -466,23 +452,68 @@ plt.show()
 # %% [markdown] tags=["exercise"]
 # ## Exercises
 #
-# **Exercise 1.** Using `imaging.to_hounsfield` and `imaging.window`, show pydicom's 512 × 512 head CT
-# (`imaging.read_dicom("ct_head")`) in a brain window (centre 40, width 80). The image shows square
-# blocks inside the skull. Where do they come from? (Hint: `ds.file_meta.TransferSyntaxUID.name`.)
+# **Exercise 1 (Hounsfield units by hand).** Write `to_hounsfield(stored, slope, intercept)` that turns the stored
+# pixel values of a CT (integers, often *unsigned* 16-bit as in many DICOM files) into Hounsfield units with the
+# header's rescale slope and intercept, and run the checker. Then apply it to the chest CT of step 3
+# (`ct.pixel_array`, `ct.RescaleSlope`, `ct.RescaleIntercept`) and show that it equals `imaging.to_hounsfield(ct)`.
+# Why must the conversion happen in floating point? What HU should air, water and bone have, and what does that
+# tell you when a "CT" of your data set has no negative values at all?
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
-head = imaging.read_dicom("ct_head")
-fig, ax = plt.subplots(figsize=(4, 4))
-ax.imshow(imaging.window(imaging.to_hounsfield(head), 40, 80), cmap="gray")
-ax.set_title("head CT, brain window")
-ax.axis("off")
-print("stored as:", head.file_meta.TransferSyntaxUID.name)
-# The file was compressed with lossy ("irreversible") JPEG 2000. A narrow window magnifies the
-# small grey-level errors of the compression into visible blocks. Lossy compression is common in
-# archives and teaching files; a model trained on such images may learn the artefacts.
+# %% tags=["solution"] jupyter={"source_hidden": true} check="check_hounsfield"
+from helpers.checks import check_hounsfield
+
+
+def to_hounsfield(stored, slope, intercept):
+    """HU = stored x slope + intercept, in floating point (unsigned integers cannot hold -1000)."""
+    return np.asarray(stored, dtype=np.float64) * float(slope) + float(intercept)
+
+
+check_hounsfield(to_hounsfield)
+mine = to_hounsfield(ct.pixel_array, ct.RescaleSlope, ct.RescaleIntercept)
+np.testing.assert_allclose(mine, imaging.to_hounsfield(ct), rtol=1e-6)
+print(f"OK: equal to imaging.to_hounsfield; stored {ct.pixel_array.min()}..{ct.pixel_array.max()} "
+      f"({ct.pixel_array.dtype}) -> {mine.min():.0f}..{mine.max():.0f} HU")
+# In uint16 arithmetic 24 - 1024 does not give -1000 but wraps around to 64536: air would become the brightest
+# value. Air is about -1000 HU, water 0, soft tissue 20 to 80, bone several hundred to over 1000. A CT with no
+# negative values has not been rescaled (or was rescaled wrongly): check the header before training on it.
 
 # %% [markdown] tags=["exercise"]
-# **Exercise 2.** From the ECG, compute the heart rate from lead V5 instead of lead II. Is it the same? Why should it be?
+# **Exercise 2 (a window by hand, and what it reveals).** Write `window(hu, center, width)` that returns grey
+# levels in [0, 1] as in the formula of step 4 (black below the window, white above it), and run the checker.
+# Then show pydicom's 512 × 512 head CT (`imaging.read_dicom("ct_head")`) in a brain window (centre 40, width 80)
+# with your two functions. The image shows square blocks inside the skull. Where do they come from, and why does
+# the brain window show them when a soft-tissue window (centre 40, width 400) hides them?
+# (Hint: `ds.file_meta.TransferSyntaxUID.name`.)
+# *Figure (in the solution): the same real head CT slice twice, in the brain window (left) and in the soft-tissue
+# window (right).*
+
+# %% tags=["solution"] jupyter={"source_hidden": true} check="check_window"
+from helpers.checks import check_window
+
+
+def window(hu, center, width):
+    """Grey level in [0, 1]: 0 at center - width/2 and below, 1 at center + width/2 and above."""
+    return np.clip((np.asarray(hu, dtype=np.float64) - (center - width / 2)) / width, 0.0, 1.0)
+
+
+check_window(window)
+head = imaging.read_dicom("ct_head")
+head_hu = to_hounsfield(head.pixel_array, head.RescaleSlope, head.RescaleIntercept)
+fig, axes = plt.subplots(1, 2, figsize=(8, 4))
+for ax, (c, w) in zip(axes, [(40, 80), (40, 400)]):
+    ax.imshow(window(head_hu, c, w), cmap="gray", vmin=0, vmax=1)
+    ax.set_title(f"head CT, window centre {c}, width {w} HU", fontsize=9)
+    ax.axis("off")
+fig.suptitle("Real head CT (pydicom), two windows: the narrow one shows compression blocks")
+fig.tight_layout()
+print("stored as:", head.file_meta.TransferSyntaxUID.name)
+# The file was compressed with lossy ("irreversible") JPEG 2000. A window of width 80 HU spreads 80 HU over all
+# grey levels, five times the contrast of the 400 HU window, so the small errors of the compression become
+# visible blocks. Lossy compression is common in archives and teaching files; a model trained on such images may
+# learn the artefacts.
+
+# %% [markdown] tags=["exercise"]
+# **Exercise 3.** From the ECG, compute the heart rate from lead V5 instead of lead II. Is it the same? Why should it be?
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
 v5 = ecg.lead("V5")
@@ -491,7 +522,7 @@ print(f"lead V5: {60 / (np.diff(pk).mean() / ecg.fs):.0f} beats/min")
 # The same heart beats in every lead; the leads only look at it from different directions.
 
 # %% [markdown] tags=["exercise"]
-# **Exercise 3.** In the simulated training set, how many images does each patient have, and do
+# **Exercise 4.** In the simulated training set, how many images does each patient have, and do
 # all images of a patient share one label? (Hint: `train.extras["patients"]`.)
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
@@ -499,3 +530,20 @@ pid = train.extras["patients"]
 per_patient = np.bincount(pid)[np.unique(pid)]
 same = all(len(np.unique(train.y[pid == p])) == 1 for p in np.unique(pid))
 print(f"images per patient: {set(per_patient.tolist())}; one label per patient: {same}")
+
+# %% [markdown]
+# ## References
+# - Yang J, Shi R, Wei D, et al. MedMNIST v2: a large-scale lightweight benchmark for 2D and 3D biomedical image
+#   classification. *Scientific Data* 10:41 (2023).
+# - Kermany DS, Goldbaum M, Cai W, et al. Identifying medical diagnoses and treatable diseases by image-based deep
+#   learning. *Cell* 172(5):1122-1131 (2018).
+# - Street WN, Wolberg WH, Mangasarian OL. Nuclear feature extraction for breast tumor diagnosis. *Proc. SPIE*
+#   1905:861-870 (1993).
+# - Al-Dhabyani W, Gomaa M, Khaled H, Fahmy A. Dataset of breast ultrasound images. *Data in Brief* 28:104863 (2020).
+# - Hounsfield GN. Computerized transverse axial scanning (tomography): Part 1. Description of system. *British
+#   Journal of Radiology* 46(552):1016-1022 (1973).
+# - National Electrical Manufacturers Association. *Digital Imaging and Communications in Medicine (DICOM)
+#   Standard*, NEMA PS3 / ISO 12052. https://www.dicomstandard.org
+# - Fonov V, Evans AC, Botteron K, et al. Unbiased average age-appropriate atlases for pediatric studies.
+#   *NeuroImage* 54(1):313-327 (2011) (the MNI152 2009 template that nilearn ships, behind step 5 and the
+#   simulated lesion sets).

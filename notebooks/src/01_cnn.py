@@ -19,18 +19,23 @@
 # **Prerequisites.** Notebook 00 (the real data sets and their data cards); Python and NumPy;
 # matrices and the chain of functions a network is. No GPU needed.
 #
-# **Measured runtime:** 113 s, peak memory 1.1 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
+# **Measured runtime:** 103 s, peak memory 1.1 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Terms in Chinese and English: [glossary](../docs/GLOSSARY.md).
 #
 # **Steps.** 1 convolution · 2 pooling · 3 dense layer · 4 activations · 5 the article's model ·
 # 6 the same model on real chest X-rays · 7 a better recipe, on real patients · 8 an experiment: max vs average pooling ·
 # summary · exercises.
-#
+
+# %% [markdown]
+# ## Set-up
 # `start(seed=0)` fixes every seed, makes TensorFlow deterministic and gives it one set of CPU kernels and threads
 # (oneDNN off, 2 threads): run again on this computer, every number below comes out the same. On another computer,
 # numbers that come out of training (AUCs, losses, counts of errors) may differ a little from the stored ones;
 # formula checks, data sizes and parameter counts are the same everywhere ([why](../README.md#same-numbers)).
+# It prints the library versions, the seed and the data folder. The training helpers (`train.fit`,
+# `train.cached_fit`) train for the number of epochs their recipe states, or for one epoch when the course's
+# short-training setting is on (only the browser tests turn it on, `COURSE_SHORT_TRAINING=1`; see `helpers/setup.py`).
 
 # %%
 from helpers.setup import start
@@ -41,15 +46,12 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from pydicom.data import get_testdata_file
 from scipy.signal import correlate2d
 
-from helpers import data, models, plots, train
-
-print("Keras", keras.__version__)
+from helpers import data, imaging, metrics, models, plots, train
 
 # %% [markdown]
-# ## 1 · Convolution
+# ## Step 1 · Convolution
 #
 # A convolutional layer slides a small kernel $K$ of size $k \times k$ over the image $X$ and, at every
 # position, multiplies and sums:
@@ -58,13 +60,13 @@ print("Keras", keras.__version__)
 #
 # (Strictly this is *cross-correlation*: a textbook convolution flips the kernel first. Deep-learning
 # libraries all compute the formula above and call it convolution; since the kernel is learned, the flip
-# does not matter.) We apply it to a real CT slice (a 128 × 128 test image that ships with pydicom),
+# does not matter.) We apply it to a real CT slice (a 128 × 128 test image that ships with pydicom), read
+# with notebook 00's `imaging` functions (DICOM → Hounsfield units → soft-tissue window, grey levels 0..1),
 # with a hand-made kernel that responds to vertical edges (a Sobel kernel).
 
 # %%
-ct = get_testdata_file("CT_small.dcm", read=True, download=False)
-hu = ct.pixel_array * float(ct.RescaleSlope) + float(ct.RescaleIntercept)   # Hounsfield units
-image = np.clip((hu + 160) / 400, 0, 1).astype("float32")                  # soft-tissue window, 0..1
+ct = imaging.read_dicom("ct")
+image = imaging.window(imaging.to_hounsfield(ct), *imaging.WINDOWS["soft tissue"])  # grey levels 0..1
 sobel = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype="float32")
 
 
@@ -96,6 +98,7 @@ print(f"input {image.shape} -> output {ours.shape}: NumPy formula = keras Conv2D
 # and the vertebra. A CNN learns dozens of such kernels instead of being given them.
 
 # %%
+# extra code – image, kernel and output side by side
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.4), gridspec_kw={"width_ratios": [3, 1.2, 3]})
 axes[0].imshow(image, cmap="gray")
 axes[0].set_title("CT slice (real, pydicom test file)")
@@ -112,7 +115,7 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## 2 · Pooling, exactly as the article writes it
+# ## Step 2 · Pooling, exactly as the article writes it
 #
 # For each $w \times h$ window of the input, average pooling and max pooling output
 #
@@ -156,6 +159,7 @@ print(f"learned weights in the two pooling layers: {n_weights}")
 # the bright bone and contrast, average pooling blurs.
 
 # %%
+# extra code – the input and both poolings side by side
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
 for ax, img, title in zip(axes, [image, max_ours, avg_ours],
                           [f"input {image.shape}", f"max pooling 4×4 → {max_ours.shape}",
@@ -168,7 +172,7 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## 3 · The dense (fully connected) layer
+# ## Step 3 · The dense (fully connected) layer
 #
 # $$ y = W x + b $$
 #
@@ -187,7 +191,7 @@ np.testing.assert_allclose(W @ x + b, dense(x[None]).numpy()[0], rtol=1e-5, atol
 print(f"y = Wx + b with W {W.shape}, b {b.shape}: NumPy = keras Dense: OK; parameters m*n + m = {dense.count_params()}")
 
 # %% [markdown]
-# ## 4 · Activations: sigmoid, ReLU, softmax
+# ## Step 4 · Activations: sigmoid, ReLU, softmax
 #
 # $$ \sigma(x) = \frac{1}{1 + e^{-x}}, \qquad \operatorname{ReLU}(x) = \max(0, x), \qquad
 #    \operatorname{softmax}(z)_k = \frac{e^{z_k}}{\sum_{j} e^{z_j}} . $$
@@ -223,6 +227,7 @@ print(f"ReLU(a) + ReLU(b) = {relu(a) + relu(b2):.0f}, but ReLU(a + b) = {relu(a 
 # probabilities that sum to 1 (here, as the first score grows while the others stay at 0).
 
 # %%
+# extra code – the three activation functions
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
 axes[0].plot(grid, sigmoid(grid))
 axes[0].set_title("sigmoid σ(x)")
@@ -241,7 +246,7 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## 5 · The article's model, exactly
+# ## Step 5 · The article's model, exactly
 #
 # `helpers.models.article_cnn` builds the article's section-4 model layer for layer: Conv 32 → MaxPool →
 # Conv 64 → MaxPool → Conv 64 → Flatten → Dense 64 → Dense 10 (softmax), compiled with adam and sparse
@@ -275,7 +280,7 @@ print("matches the article's model (122,570 at 32x32x3, 10 classes): OK")
 # (`COURSE_OFFLINE=1` forbids every download); otherwise the cell says so in one line and we go on.
 
 # %%
-cifar = train.try_cifar10()
+cifar = data.try_cifar10()
 if cifar is not None:
     (x_train_c, y_train_c), (x_test_c, y_test_c) = cifar
     x_train_c, x_test_c = x_train_c / 255.0, x_test_c / 255.0           # the article's pre-processing
@@ -286,7 +291,7 @@ if cifar is not None:
     print(f"CIFAR-10 test accuracy: {test_acc:.3f}")
 
 # %% [markdown]
-# ## 6 · The same architecture on real chest X-rays
+# ## Step 6 · The same architecture on real chest X-rays
 #
 # PneumoniaMNIST ships with the course: 5,856 real paediatric chest X-rays (Kermany et al., 2018) at 28 × 28,
 # label 1 = pneumonia, split into training, validation and test sets by MedMNIST (notebook 00 has its data card).
@@ -307,7 +312,7 @@ p_article = article.predict(x_test, verbose=0)  # the cached model takes 0..255 
 
 # %%
 # CHECK_OUTPUT trained
-article_scores = train.auc_acc(y_test, p_article)
+article_scores = metrics.auc_acc(y_test, p_article, task=data.info("pneumoniamnist").task)
 print(f"article recipe, real chest X-rays, test set: AUC {article_scores['auc']:.3f}, accuracy at 0.5 {article_scores['acc']:.3f}")
 print(f"parameters at 28x28x1, 2 classes: {article.count_params():,}")
 
@@ -345,7 +350,7 @@ plots.image_grid(x_test[show], titles=[f"true {'pneu' if y_test[i] else 'normal'
 plt.show()
 
 # %% [markdown]
-# ## 7 · A better recipe, on real patients
+# ## Step 7 · A better recipe, on real patients
 #
 # The article's recipe on real chest X-rays and breast ultrasound images (both ship with the course) is the
 # baseline; what practitioners add, each in `helpers.train` (`train.BETTER` holds every setting, chosen on the
@@ -397,7 +402,7 @@ print(f"smoothed targets {np.round(soft[0], 3).tolist()}; cross-entropy by hand 
 
 # %%
 pneu = train.load_splits("pneumoniamnist")
-one = train.as_images(pneu["train"][0][:1])
+one = data.as_images(pneu["train"][0][:1])
 versions = train.augment(np.repeat(one, 6, axis=0), np.random.default_rng(1), flip=train.flip_for("pneumoniamnist"),
                          shift=2, contrast=0.1)
 plots.image_grid(np.concatenate([one, versions])[..., 0], titles=["original"] + [f"augmented {k}" for k in range(1, 7)],
@@ -421,6 +426,7 @@ for flag in ("pneumoniamnist", "breastmnist"):
 
 # %%
 # CHECK_OUTPUT trained
+# extra code – our results as a table
 rows = []
 for (flag, recipe), r in real_results.items():
     rows.append({"data": flag, "model": f"{recipe} recipe (ours)", "parameters": r["parameters"], "epochs": r["epochs"],
@@ -431,6 +437,7 @@ print(table.round(3).to_string(index=False))
 
 # %%
 # CHECK_OUTPUT
+# extra code – the published results as a table
 published = pd.DataFrame([{"data": flag, "model": r["method"] + ", published", "test AUC": r["auc"], "test ACC": r["acc"]}
                           for flag in ("pneumoniamnist", "breastmnist") for r in data.published_results(flag)])
 print(published.to_string(index=False))
@@ -440,6 +447,7 @@ print(published.to_string(index=False))
 # validation, the accuracy at the plain 0.5 rule, and the seconds of training on this computer.
 
 # %%
+# extra code – threshold, accuracy at 0.5 and training time of each model
 for (flag, recipe), r in real_results.items():
     print(f"{flag:15s} {recipe:8s} threshold {r['threshold']}, accuracy at 0.5 {r['acc_argmax']:.3f}, "
           f"{r['train_seconds']:.0f} s of training{' (from the cache)' if r['cached'] else ''}")
@@ -456,7 +464,7 @@ for (flag, recipe), r in real_results.items():
 # models would do at another hospital (notebook 07).
 
 # %% [markdown]
-# ## 8 · An experiment the article invites: max vs average pooling
+# ## Step 8 · An experiment the article invites: max vs average pooling
 #
 # The article presents both poolings without saying which to use. Same data (the breast ultrasound images of
 # step 7), same recipe, same seed; only the pooling layers differ. The max-pooling model is step 7's, from the
@@ -532,15 +540,25 @@ print("overlapping max and average pooling = Keras: OK", pool_strided(image).sha
 
 # %% [markdown] tags=["exercise"]
 # **Exercise 3.** Show with NumPy that two dense layers *without* an activation, $W_2(W_1 x + b_1) + b_2$,
-# are one dense layer $W x + b$: give $W$ and $b$, and check on random numbers. Then put a ReLU between
-# them and show that no single $W, b$ fits any more (hint: least squares on many random $x$).
+# are one dense layer $W x + b$: write `collapse(W1, b1, W2, b2)` that returns that $W$ and $b$, run the checker,
+# and check on random numbers. Then put a ReLU between them and show that no single $W, b$ fits any more
+# (hint: least squares on many random $x$). Why does this make depth without activations useless?
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} check="check_collapsed_dense"
+from helpers.checks import check_collapsed_dense
+
+
+def collapse(W1, b1, W2, b2):
+    """The one dense layer W x + b equal to W2 (W1 x + b1) + b2."""
+    return W2 @ W1, W2 @ b1 + b2
+
+
+check_collapsed_dense(collapse)
 W1, b1 = rng.normal(size=(8, 6)), rng.normal(size=8)
 W2, b2_ = rng.normal(size=(3, 8)), rng.normal(size=3)
 X = rng.normal(size=(500, 6))
 two_linear = (X @ W1.T + b1) @ W2.T + b2_
-W_one, b_one = W2 @ W1, W2 @ b1 + b2_
+W_one, b_one = collapse(W1, b1, W2, b2_)
 np.testing.assert_allclose(two_linear, X @ W_one.T + b_one, atol=1e-9)
 with_relu = relu(X @ W1.T + b1) @ W2.T + b2_
 A = np.hstack([X, np.ones((len(X), 1))])
@@ -548,16 +566,42 @@ fit_err = np.abs(A @ np.linalg.lstsq(A, with_relu, rcond=None)[0] - with_relu).m
 print(f"without activation: one layer W = W2 W1, b = W2 b1 + b2 fits exactly; with ReLU the best linear fit is off by {fit_err:.2f} on average")
 
 # %% [markdown] tags=["exercise"]
-# **Exercise 4.** Which ingredient of the better recipe matters? Train it on BreastMNIST twice, with and without
-# augmentation (`augment=False`), on a much shorter schedule (`samples=6000` images seen, a tenth of the recipe's),
-# and compare the two on the **validation** split (`r["val_auc"]`), as the recipe's settings were chosen. Is the
-# difference larger than what 78 validation images can resolve?
+# **Exercise 4.** Which ingredient of the better recipe matters? An *ablation* removes one ingredient and measures
+# the change, on the **validation** split (as the recipe's settings were chosen), never on test. One ingredient
+# can be ablated without training: test-time augmentation (TTA), which averages the model's probability over an
+# image and its left-right mirror image (the flip breast ultrasound allows; the recipe leaves it off, `tta=False`).
+# Take step 7's better model on BreastMNIST from the cache
+# (`train.cached_fit("better", *breast["train"], *breast["val"], dataset="breastmnist", seed=0)`), compute the
+# validation AUC with and without TTA, and the paired bootstrap interval of the difference
+# (`metrics.paired_bootstrap_auc`). Is the difference larger than what 78 validation images can resolve?
+# (Ablating training augmentation works the same way, with `augment=False`, but costs two trainings.)
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
-breast = train.load_splits("breastmnist")
-ablation = {aug: train.train_arrays(breast, "better", dataset="breastmnist", cache=True, samples=6000, augment=aug)
-            for aug in (True, False)}
-for aug, r in ablation.items():
-    print(f"augmentation {'on ' if aug else 'off'}: validation AUC {r['val_auc']:.3f} ({r['epochs']} epochs)")
+better_bm, _ = train.cached_fit("better", *breast["train"], *breast["val"], dataset="breastmnist", seed=0)
+x_bv, y_bv = breast["val"]
+p_plain = better_bm.predict(x_bv, verbose=0)[:, 1]
+p_tta = (p_plain + better_bm.predict(np.ascontiguousarray(x_bv[:, :, ::-1]), verbose=0)[:, 1]) / 2
+print(f"validation AUC without TTA {metrics.bootstrap_auc(y_bv, p_plain)}")
+print(f"validation AUC with TTA    {metrics.bootstrap_auc(y_bv, p_tta)}")
+d_tta = metrics.paired_bootstrap_auc(y_bv, p_tta, p_plain)
+print(f"TTA - plain: {d_tta.estimate:+.3f} (95% CI {d_tta.low:+.3f} to {d_tta.high:+.3f})")
 print("With 21 malignant validation images, AUC differences of a few hundredths are within chance: an ablation on a "
       "set this small needs several seeds or cross-validation before it decides anything.")
+
+# %% [markdown]
+# ## References
+# - LeCun Y, Bottou L, Bengio Y, Haffner P. Gradient-based learning applied to document recognition.
+#   *Proceedings of the IEEE* 86(11):2278-2324 (1998).
+# - Kingma DP, Ba J. Adam: a method for stochastic optimization. *ICLR* 2015. arXiv:1412.6980.
+# - Ioffe S, Szegedy C. Batch normalization: accelerating deep network training by reducing internal covariate
+#   shift. *ICML* 2015, PMLR 37:448-456.
+# - Srivastava N, Hinton G, Krizhevsky A, Sutskever I, Salakhutdinov R. Dropout: a simple way to prevent neural
+#   networks from overfitting. *Journal of Machine Learning Research* 15:1929-1958 (2014).
+# - Szegedy C, Vanhoucke V, Ioffe S, Shlens J, Wojna Z. Rethinking the Inception architecture for computer vision.
+#   *CVPR* 2016, 2818-2826 (label smoothing).
+# - Loshchilov I, Hutter F. SGDR: stochastic gradient descent with warm restarts. *ICLR* 2017 (cosine decay);
+#   Loshchilov I, Hutter F. Decoupled weight decay regularization. *ICLR* 2019 (AdamW).
+# - Kermany DS, Goldbaum M, Cai W, et al. Identifying medical diagnoses and treatable diseases by image-based deep
+#   learning. *Cell* 172(5):1122-1131 (2018).
+# - Yang J, Shi R, Wei D, et al. MedMNIST v2: a large-scale lightweight benchmark for 2D and 3D biomedical image
+#   classification. *Scientific Data* 10:41 (2023).

@@ -18,19 +18,22 @@
 # **Prerequisites.** Notebook 01 (CNN: convolution, dense layers, sigmoid and softmax, training with Keras);
 # matrix-vector products; the chain rule.
 #
-# **Measured runtime:** 82 s, peak memory 1.6 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
+# **Measured runtime:** 77 s, peak memory 1.6 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Words in *italics* are explained in the [glossary](../docs/GLOSSARY.md).
 
 # %% [markdown]
-# ## 0. Set-up
+# ## Set-up
 # `start(seed=0)` fixes every seed, makes TensorFlow deterministic and gives it one set of CPU kernels and threads
 # (oneDNN off, 2 threads): run again on this computer, every number below comes out the same. On another computer,
 # numbers that come out of training (AUCs, losses, counts of errors) may differ a little from the stored ones;
 # formula checks, data sizes and parameter counts are the same everywhere ([why](../README.md#same-numbers)).
+# It prints the library versions, the seed and the data folder. Each hand-written training states its number of
+# epochs as `n_epochs(10)`: that is 10, or 1 when the course's short-training setting is on (only the browser tests
+# turn it on, `COURSE_SHORT_TRAINING=1`, to run every notebook quickly; see `helpers/setup.py`).
 
 # %%
-from helpers.setup import start
+from helpers.setup import n_epochs, start
 
 start(seed=0)
 
@@ -45,12 +48,10 @@ from scipy.signal import decimate
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import roc_auc_score
 
-from helpers import data, metrics, models, plots, sequences
-
-print("Keras", keras.__version__)
+from helpers import data, imaging, metrics, plots, sequences, train
 
 # %% [markdown]
-# ## 1. The article's recurrence, in NumPy and in Keras
+# ## Step 1 · The article's recurrence, in NumPy and in Keras
 #
 # An RNN reads a sequence $x_1, x_2, \dots, x_T$ one element at a time and keeps a *hidden state* $h_t$, a
 # summary of what it has read so far. The article writes (with $h_0 = 0$):
@@ -62,7 +63,7 @@ print("Keras", keras.__version__)
 # (each one receiving the previous one through $W_{hh}$, arrows from left to right), outputs at the top.
 
 # %%
-fig, ax = sequences.plot_unrolled_rnn(steps=4)
+fig, ax = plots.unrolled_rnn(steps=4)
 plt.show()
 
 # %% [markdown]
@@ -138,7 +139,7 @@ np.testing.assert_allclose(softmax_2, keras.ops.convert_to_numpy(keras.activatio
 print("OK: softmax over the logits (0, z) gives sigmoid(z) for the second class")
 
 # %% [markdown]
-# ## 2. A volume as a sequence of slices
+# ## Step 2 · A volume as a sequence of slices
 #
 # ### 2.1 The simulated 3D lesion set
 # `simlesion3d` is **simulated**: cubes cut from the real MNI152 brain template, seen through simulated
@@ -183,7 +184,8 @@ x_train, x_val, x_test = (d.x.astype("float32") / 255 for d in (train3d, val3d, 
 def fit_and_score(model, x_tr, x_va, x_te, epochs: int, batch_size: int = 32):
     """Train a binary sequence classifier (seeded) and return its test scores and a result row."""
     t0 = time.perf_counter()
-    model.fit(x_tr, train3d.y, epochs=epochs, batch_size=batch_size, validation_data=(x_va, val3d.y), verbose=0)
+    model.fit(x_tr, train3d.y, epochs=n_epochs(epochs), batch_size=batch_size, validation_data=(x_va, val3d.y),
+              verbose=0)
     seconds = time.perf_counter() - t0
     p = model.predict(x_te, verbose=0)[:, 0]
     row = {"model": model.name, "parameters": model.count_params(), "test accuracy": np.mean((p > 0.5) == test3d.y),
@@ -206,17 +208,18 @@ print(f"SimpleRNN on raw pixels: test AUC {raw_row['test AUC']:.3f}, accuracy {r
 # and let the sequence model combine what each slice shows.
 #
 # ### 2.3 A slice encoder: the article's CNN, trained on the simulated 2D slices
-# Notebook 01 trained the article's CNN on `simlesion2d` (simulated 2D slices of the same template with the same
-# kind of lesions). We train it again here (10 epochs, as the article does) and use its 64-unit dense layer as
+# We train the article's CNN on `simlesion2d` (simulated 2D slices of the same template with the same kind of
+# lesions, but of other simulated patients than the 3D set's, so the test volumes are new patients to the encoder
+# too) with notebook 01's recipe, `train.cached_fit("article", ...)` (pixels / 255, adam, 10 epochs, batch 64;
+# the trained model is kept in the data folder, and notebook 06 reuses it), and use its 64-unit dense layer as
 # the *encoder*: each slice becomes 64 numbers that describe "how lesion-like" it looks. A volume becomes a
 # sequence of 28 vectors of 64 features. (This is *transfer learning*: the encoder learnt on one set, the RNN
 # learns on another.)
 
 # %%
 train2d = data.load("simlesion2d", "train")
-keras.utils.set_random_seed(0)
-cnn = models.article_cnn((28, 28, 1), n_classes=2)
-cnn.fit(train2d.x[..., None] / 255.0, train2d.y, epochs=10, batch_size=64, verbose=0)
+article, _ = train.cached_fit("article", train2d.x, train2d.y, dataset="simlesion2d", seed=0)  # notebook 01's recipe
+cnn = article.get_layer("article_cnn")  # the CNN itself, which takes pixels / 255
 encoder = keras.Model(cnn.inputs, [cnn.layers[-2].output, cnn.layers[-1].output])
 
 
@@ -244,7 +247,7 @@ print(f"no RNN, just the most lesion-like slice (max over slices of the CNN's P)
 def feature_rnn(kind: str, bidirectional: bool = False) -> keras.Model:
     """A recurrent classifier over the (28, 64) slice features; seeded so that each model starts the same way."""
     keras.utils.set_random_seed(0)
-    rnn_layer = sequences._rnn_layer(kind, 32)
+    rnn_layer = sequences.rnn_layer(kind, 32)
     model = keras.Sequential([keras.Input((28, 64)), layers.Bidirectional(rnn_layer) if bidirectional else rnn_layer,
                               layers.Dense(1, activation="sigmoid")], name=("bi" if bidirectional else "") + kind)
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
@@ -281,7 +284,7 @@ print(table[["seconds"]].round(1).to_string())  # timings differ from machine to
 # matrices, which usually shrinks geometrically with the distance $T-t$ (the *vanishing gradient*), so the
 # network gets almost no signal telling it to remember early steps. LSTM and GRU add a gated, additive path for
 # the state ($c_t = f_t \odot c_{t-1} + \dots$ in an LSTM): a gate near 1 passes the state, and its gradient, on
-# almost unchanged. At initialisation the gates are not yet near 1; training can *learn* to open them, which a
+# almost unchanged. At initialisation the gates are not yet near 1; training can learn to open them, which a
 # plain RNN has no means to do.
 #
 # We measure $\lVert\partial y/\partial x_t\rVert$, how much the output moves when input step $t$ changes,
@@ -294,22 +297,11 @@ x_long = np.random.default_rng(0).normal(size=(32, 100, 8)).astype("float32")
 init_norms = {}
 for kind in ("simplernn", "lstm", "gru"):
     keras.utils.set_random_seed(0)
-    m = keras.Sequential([keras.Input((100, 8)), sequences._rnn_layer(kind, 32), layers.Dense(1)])
+    m = keras.Sequential([keras.Input((100, 8)), sequences.rnn_layer(kind, 32), layers.Dense(1)])
     init_norms[kind] = sequences.input_gradient_norms(m, x_long)
 grad_norms = {name: sequences.input_gradient_norms(m, f_test) for name, m in seq_models.items()}
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-for ax, norms, title, xlabel in [
-        (axes[0], init_norms, "Untrained, 100 random steps", "input step t (output after step 99)"),
-        (axes[1], grad_norms, "Trained on simulated volumes, 28 slices", "slice index t (output after slice 27)")]:
-    for name, g in norms.items():
-        ax.semilogy(np.arange(len(g)), g / g.max(), marker="o", ms=2, label=name)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("‖∂y/∂x_t‖ / its maximum")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-fig.suptitle("How much each input step can still change the output")
-fig.tight_layout()
+fig, axes = plots.input_gradient_figure(init_norms, grad_norms, trained_on="simulated volumes")
 plt.show()
 
 # %%
@@ -339,6 +331,7 @@ bins = [(0, 10, "slices 0-9 (early)"), (10, 19, "slices 10-18"), (19, 28, "slice
 sens = pd.DataFrame({name: [np.mean(p[pos & (depth >= lo) & (depth < hi)] > 0.5) for lo, hi, _ in bins]
                      for name, p in seq_probs.items()}, index=[b[2] for b in bins])
 counts = [int(np.sum(pos & (depth >= lo) & (depth < hi))) for lo, hi, _ in bins]
+# extra code – the sensitivities as grouped bars
 ax = sens.plot.bar(rot=0, figsize=(7, 3.6))
 ax.set_xlabel("position of the lesion centre in the stack")
 ax.set_ylabel("sensitivity (threshold 0.5)")
@@ -353,13 +346,16 @@ print("lesion volumes per third:", counts)
 print(sens.round(3).to_string())
 
 # %% [markdown]
-# With only a few dozen lesion volumes per third, differences of 0.1 in sensitivity are within chance: on this
-# short simulated sequence no model clearly loses the early lesions. 28 steps is short: the vanishing gradient bites hard
+# With only a few dozen lesion volumes per third (and 5 volumes per simulated patient, so fewer independent cases
+# still), differences of a tenth or two in sensitivity are weak evidence. In this run every model finds fewer of the
+# early lesions, the bidirectional GRU as well, although it also reads the stack from the last slice to the first: so
+# the reading order is an unlikely cause, and no model clearly loses the early lesions **because** they come first. 28
+# steps is short: the vanishing gradient bites hard
 # at hundreds of steps, such as a full-resolution ECG (10,000 samples), which is one reason the next section
 # shortens the signal before a recurrent model reads it.
 
 # %% [markdown]
-# ## 3. A real time series: the 12-lead ECG that pydicom ships
+# ## Step 3 · A real time series: the 12-lead ECG that pydicom ships
 #
 # `waveform_ecg.dcm` is a real DICOM ECG (not simulated) inside the pydicom package, so it works offline.
 # `ds.waveform_array(0)` returns the first *multiplex group*: 10 s at 1000 Hz, 12 leads, already multiplied by
@@ -367,7 +363,7 @@ print(sens.round(3).to_string())
 
 # %%
 # CHECK_OUTPUT
-ecg = sequences.load_ecg()
+ecg = imaging.load_ecg(units="uV")  # microvolts, as the file stores them
 print("signals:", ecg.signals.shape, ecg.signals.dtype, f"| {ecg.fs:.0f} Hz | {len(ecg.signals) / ecg.fs:.1f} s")
 print("leads:", ", ".join(name.replace("Lead ", "") for name in ecg.leads))
 
@@ -376,9 +372,10 @@ print("leads:", ", ".join(name.replace("Lead ", "") for name in ecg.leads))
 # the left); the regular QRS spikes are the heartbeats.
 
 # %%
+# extra code – the twelve leads, offset vertically
 t_s = np.arange(len(ecg.signals)) / ecg.fs
 fig, ax = plt.subplots(figsize=(9, 6))
-for i, name in enumerate(ecg.leads):
+for i in range(len(ecg.leads)):
     ax.plot(t_s, ecg.signals[:, i] / 1000 - 2.5 * i, lw=0.6, color="#0072B2")
 ax.set_yticks([-2.5 * i for i in range(12)], [n.replace("Lead ", "").replace(" (Einthoven)", "") for n in ecg.leads])
 ax.set_xlabel("time (s)")
@@ -424,7 +421,7 @@ def rmse_uv(pred: np.ndarray, target: np.ndarray) -> float:
 # %%
 keras.utils.set_random_seed(0)
 forecaster = sequences.forecaster(WINDOW, HORIZON, kind="gru", units=16)
-forecaster.fit(X_tr, Y_tr, epochs=10, batch_size=32, verbose=0)
+forecaster.fit(X_tr, Y_tr, epochs=n_epochs(10), batch_size=32, verbose=0)
 Y_gru = forecaster.predict(X_te, verbose=0)
 Y_persist = np.repeat(X_te[:, -1, :], HORIZON, axis=1)
 ridge = Ridge(alpha=1.0).fit(X_tr[..., 0], Y_tr)
@@ -443,6 +440,7 @@ print(f"signal standard deviation: {sd:.1f} µV")
 # every 40 ms (each short coloured segment is one forecast from the 200 ms before it).
 
 # %%
+# extra code – the true signal and each forecaster's 40 ms forecasts
 fig, ax = plt.subplots(figsize=(9, 3.6))
 start_i = np.arange(0, int(1.5 * fs) - HORIZON, HORIZON)
 t_test = (n_train + np.arange(int(1.5 * fs))) / fs
@@ -460,14 +458,14 @@ plt.show()
 # %% [markdown]
 # **What one recording can and cannot show.** This is one person, one 10 s recording, about a dozen heartbeats.
 # The test windows overlap and come from the same heart minutes after the training windows, so the result says
-# that the model learnt *this* heartbeat's shape, not that it would forecast another patient's ECG, nor anything
+# that the model learnt **this** heartbeat's shape, not that it would forecast another patient's ECG, nor anything
 # about diagnosis (for that, one needs many labelled recordings, such as the PTB-XL database). The honest
 # reading: the recurrent model is judged against two baselines on held-out time; here it clearly beats
 # persistence but only roughly matches the linear model, which is much simpler. On one short, regular recording a
 # linear autoregression is hard to beat.
 
 # %% [markdown]
-# ## 4. Real patients: AdrenalMNIST3D read slice by slice
+# ## Step 4 · Real patients: AdrenalMNIST3D read slice by slice
 # AdrenalMNIST3D ships with the course: 1,584 real adrenal glands (left and right of 792 patients, Zhongshan
 # Hospital), each outlined in 3D on abdominal CT by an expert and labelled normal (0) or hyperplasia (1), split by
 # patient. Only the shapes were released (64 mm cubes, 28³ voxels, values 0-255 at the smoothed border).
@@ -499,7 +497,7 @@ print("OK: block averaging keeps every gland's volume (sum of voxel values x 8)"
 
 # %%
 # CHECK_OUTPUT trained
-ADR_EPOCHS = 6
+ADR_EPOCHS = n_epochs(6)
 keras.utils.set_random_seed(0)
 adr_gru = sequences.volume_rnn("gru", units=32, slice_encoder=True, input_shape=(14, 14, 14))
 adr_gru.fit(x_adr["train"], y_adr["train"], epochs=ADR_EPOCHS, batch_size=32, verbose=0)
@@ -559,17 +557,32 @@ for a, b in [("GRU over slices", "3D CNN"), ("GRU over slices", "logistic regres
 
 # %% [markdown] tags=["exercise"]
 # ## Exercises
-# **Exercise 1 (the formula).** Extend the NumPy check of section 1: turn the last output $y_T$ (2 numbers) into
-# class probabilities with a softmax written in NumPy, and check it against `keras.activations.softmax`. Then
-# check that the probabilities sum to 1.
+# **Exercise 1 (the formula).** Extend the NumPy check of section 1: write `softmax(z)` in NumPy,
+# $\mathrm{softmax}(z)_i = e^{z_i} / \sum_j e^{z_j}$ along the last axis (so that a batch of rows gives one
+# probability vector per row), that does not overflow for large logits (`np.exp(1000)` is `inf`), and run the
+# checker. Then turn the last output $y_T$ (2 numbers) into class probabilities, check them against
+# `keras.activations.softmax`, and check that they sum to 1. Why may you subtract any constant from the logits?
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} check="check_softmax"
+from helpers.checks import check_softmax
+
+
+def softmax(z):
+    """exp(z_i) / sum_j exp(z_j) over the last axis; the largest logit is subtracted first (no overflow)."""
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+check_softmax(softmax)
 logits = y_np[-1]
-p_np = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+p_np = softmax(logits)
 p_keras = keras.ops.convert_to_numpy(keras.activations.softmax(logits[None].astype("float32")))[0]
 np.testing.assert_allclose(p_np, p_keras, rtol=1e-5)
 assert abs(p_np.sum() - 1) < 1e-12
 print("OK: NumPy softmax of y_T =", p_np.round(3), "agrees with Keras and sums to 1")
+# e^(z_i - c) / sum_j e^(z_j - c) = e^(z_i) / sum_j e^(z_j): the factor e^(-c) cancels. With c = max(z) the largest
+# exponent is 0, so nothing overflows, and at least one term of the sum is 1, so nothing divides by 0.
 
 # %% [markdown] tags=["exercise"]
 # **Exercise 2 (order matters).** The one-way SimpleRNN of section 2 read the slices from 0 to 27. Feed it the
@@ -597,3 +610,16 @@ for h in (4, 10, 25, 50):
     print(f"horizon {h:2d} samples ({1000 * h / fs:.0f} ms): persistence RMSE {rmse_uv(np.repeat(Xh[:, -1, :], h, 1), Yh):.1f} µV")
 # The error grows quickly while the horizon is shorter than a QRS complex (about 100 ms): persistence misses
 # every steep up- and down-stroke. A forecaster earns its keep when it has learnt the shape of a beat.
+
+# %% [markdown]
+# ## References
+# - Elman JL. Finding structure in time. *Cognitive Science* 14(2):179-211 (1990).
+# - Bengio Y, Simard P, Frasconi P. Learning long-term dependencies with gradient descent is difficult. *IEEE
+#   Transactions on Neural Networks* 5(2):157-166 (1994) (the vanishing gradient).
+# - Hochreiter S, Schmidhuber J. Long short-term memory. *Neural Computation* 9(8):1735-1780 (1997).
+# - Cho K, van Merriënboer B, Gulcehre C, et al. Learning phrase representations using RNN encoder-decoder for
+#   statistical machine translation. *EMNLP* 2014, 1724-1734 (the GRU).
+# - Schuster M, Paliwal KK. Bidirectional recurrent neural networks. *IEEE Transactions on Signal Processing*
+#   45(11):2673-2681 (1997).
+# - Yang J, Shi R, Wei D, et al. MedMNIST v2: a large-scale lightweight benchmark for 2D and 3D biomedical image
+#   classification. *Scientific Data* 10:41 (2023).

@@ -16,21 +16,26 @@
 # **Prerequisites.** Notebook 01 (Keras layers, training a model); PCA at the level of "project onto the
 # directions of largest variance"; ROC and AUC at the level of notebook 01 (notebook 04 goes deeper).
 #
-# **Measured runtime:** 51 s, peak memory 1.3 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
+# **Measured runtime:** 48 s, peak memory 1.3 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Terms in Chinese and English: [glossary](../docs/GLOSSARY.md).
 #
 # **Data.** The real Wisconsin breast cancer features (scikit-learn; label 0 = malignant, 1 = benign), and
 # SimLesion2D, a **simulated** set of brain MRI crops (real MNI152 anatomy, simulated patients and lesions,
 # label 1 = lesion). PneumoniaMNIST (real chest X-rays) is used at the end when its file is present.
-#
+
+# %% [markdown]
+# ## Set-up
 # `start(seed=0)` fixes every seed, makes TensorFlow deterministic and gives it one set of CPU kernels and threads
 # (oneDNN off, 2 threads): run again on this computer, every number below comes out the same. On another computer,
 # numbers that come out of training (AUCs, losses, counts of errors) may differ a little from the stored ones;
 # formula checks, data sizes and parameter counts are the same everywhere ([why](../README.md#same-numbers)).
+# It prints the library versions, the seed and the data folder. Each hand-written training states its number of
+# epochs as `n_epochs(10)`: that is 10, or 1 when the course's short-training setting is on (only the browser tests
+# turn it on, `COURSE_SHORT_TRAINING=1`, to run every notebook quickly; see `helpers/setup.py`).
 
 # %%
-from helpers.setup import start
+from helpers.setup import n_epochs, start
 
 start(seed=0)
 
@@ -42,9 +47,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 from helpers import autoencoders as ae
-from helpers import data, plots
-
-print("Keras", keras.__version__, "· NumPy", np.__version__)
+from helpers import data, explain, plots
 
 # %% [markdown]
 # ## Step 1 · The article's autoencoder on real breast cancer features
@@ -133,6 +136,7 @@ print(f"reconstruction MSE on train: autoencoder {mse_ae:.3f}, PCA {mse_pca:.3f}
 # %%
 codes = h
 scores_pca = pca_bc.transform(xb_test)
+# extra code – both 2D codes as scatter plots, coloured by diagnosis
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
 for ax, z, name in zip(axes, [codes, scores_pca], ["linear autoencoder code h", "PCA scores"]):
     for label, colour in [(0, "#D55E00"), (1, "#0072B2")]:
@@ -183,6 +187,7 @@ print("angles, a random 3D subspace vs top-3 PCA (degrees):          ", np.round
 # size): the learned subspaces sit almost on top of PCA's, random ones are far away.
 
 # %%
+# extra code – the five angles as bars, next to those of random subspaces
 fig, ax = plt.subplots(figsize=(6.4, 3.2))
 labels = ["breast cancer θ1", "breast cancer θ2", "patches θ1", "patches θ2", "patches θ3"]
 learned, random_ = np.r_[angles_bc, angles_patch], np.r_[angles_random, angles_random_patch]
@@ -227,10 +232,10 @@ print(f"lesion-free training images: {len(x_norm)}; test images: {len(x_test)} (
 
 keras.utils.set_random_seed(0)
 dense = ae.dense_autoencoder(784, 16, hidden=(128,), output="sigmoid")
-dense.fit(x_norm.reshape(-1, 784), x_norm.reshape(-1, 784), epochs=20, batch_size=64, verbose=0)
+dense.fit(x_norm.reshape(-1, 784), x_norm.reshape(-1, 784), epochs=n_epochs(20), batch_size=64, verbose=0)
 keras.utils.set_random_seed(0)
 conv = ae.conv_autoencoder((28, 28, 1), filters=(16, 32), code_channels=4)
-conv.fit(x_norm, x_norm, epochs=10, batch_size=64, verbose=0)
+conv.fit(x_norm, x_norm, epochs=n_epochs(10), batch_size=64, verbose=0)
 for m in (dense, conv):
     print(f"{m.name}: {m.count_params()} parameters, code of {ae.code_size(m)} numbers (ratio {784 / ae.code_size(m):.0f})")
 
@@ -277,6 +282,7 @@ for name, (p, s) in quality.items():
 # the points sit relative to the curve: here PCA is at least as good in PSNR and SSIM at the same ratio.
 
 # %%
+# extra code – PSNR and SSIM against the compression ratio
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
 for ax, col, name in zip(axes, (1, 2), ("PSNR (dB)", "SSIM")):
     ax.plot(curve[:, 0], curve[:, col], "o-", color="#999999", label="PCA (linear autoencoder)")
@@ -324,7 +330,7 @@ from scipy import ndimage
 sigma_noise = 0.2
 keras.utils.set_random_seed(0)
 denoiser = ae.conv_autoencoder((28, 28, 1), filters=(32,), code_channels=8)
-denoiser.fit(ae.add_noise(x_norm, sigma_noise, seed=1), x_norm, epochs=10, batch_size=64, verbose=0)
+denoiser.fit(ae.add_noise(x_norm, sigma_noise, seed=1), x_norm, epochs=n_epochs(10), batch_size=64, verbose=0)
 noisy_test = ae.add_noise(test_normal, sigma_noise, seed=2)
 denoised = denoiser.predict(noisy_test, verbose=0)
 blur_width = max((0.8, 1.0, 1.3, 1.6), key=lambda w: ae.psnr_ssim(test_normal, ndimage.gaussian_filter(noisy_test, (0, w, w, 0)))[0])
@@ -377,6 +383,7 @@ print("OK: the anomaly score s(x) in NumPy agrees with ae.reconstruction_errors"
 # ROC curves of the six scores on the **simulated** test set.
 
 # %%
+# extra code – all six ROC curves in one figure
 fig, ax = plt.subplots(figsize=(6.4, 5.4))
 for name in results:
     for score in ("mean error", "map peak"):
@@ -395,7 +402,7 @@ centers, radii = sim_test.extras["lesion_centers"][lesion], sim_test.extras["les
 rows, cols = np.mgrid[:28, :28]
 chance = np.mean([np.mean(np.hypot(rows - r, cols - c) <= rad + 1.5) for (r, c), rad in zip(centers, radii)])
 for name in results:
-    hits = ae.peak_hits(results[name]["maps"][lesion], centers, radii, tolerance=1.5)
+    hits = explain.pointing_game(results[name]["maps"][lesion], centers, radii, tolerance=1.5)
     print(f"{name:14s}: error-map peak on the lesion in {hits.mean():.3f} of {lesion.sum()} lesion images")
 print(f"random peak  : {chance:.3f}")
 
@@ -405,14 +412,13 @@ print(f"random peak  : {chance:.3f}")
 
 # %%
 show = np.where(lesion)[0][:8]
-fig, _ = ae.show_error_maps(x_img[show], results["dense AE (16)"]["maps"][show],
-                            circles=[(r, c, rad) for (r, c), rad in zip(sim_test.extras["lesion_centers"][show],
-                                                                        sim_test.extras["lesion_radii"][show])],
-                            suptitle="Where the dense autoencoder fails to reconstruct (simulated lesions)")
+fig, _ = plots.error_map_grid(x_img[show], results["dense AE (16)"]["maps"][show], circles=sim_test.lesion_rings(show),
+                              suptitle="Where the dense autoencoder fails to reconstruct (simulated lesions)")
 
 # %% [markdown]
-# A lesson in the numbers: the convolutional autoencoder is the **better compressor** (higher PSNR than the
-# 16-number models) and the **worse detector**. It reconstructs small local blobs, lesions included, so they
+# A lesson in the numbers: the convolutional autoencoder keeps 196 numbers per image, so it reconstructs far
+# better than the 16-number models (higher PSNR), though PCA with the same 196 numbers does better still (see
+# the table above): it is not the better compressor, and it is the **worse detector**. It reconstructs small local blobs, lesions included, so they
 # leave little error; the models with a 16-number code (PCA or dense) can only redraw typical anatomy, and the
 # lesion is what they leave out. An anomaly detector needs a bottleneck that normal images pass and abnormal
 # ones don't; compare the PCA and dense rows to see how much the non-linearity adds on top. (Baur et al. 2021
@@ -471,7 +477,7 @@ print(f"PneumoniaMNIST (real): {len(xp)} normal training X-rays; test {len(pn_te
 # CHECK_OUTPUT trained
 keras.utils.set_random_seed(0)
 dense_pn = ae.dense_autoencoder(784, 16, hidden=(128,), output="sigmoid")
-dense_pn.fit(xp, xp, epochs=20, batch_size=64, verbose=0)
+dense_pn.fit(xp, xp, epochs=n_epochs(20), batch_size=64, verbose=0)
 score_ae_pn = ae.reconstruction_errors(xp_test, dense_pn.predict(xp_test, verbose=0))
 pca_pn = PCA(n_components=16, random_state=0).fit(xp)
 score_pca_pn = ae.reconstruction_errors(xp_test, pca_pn.inverse_transform(pca_pn.transform(xp_test)))
@@ -484,7 +490,7 @@ print(f"difference AE - PCA:       {metrics.paired_bootstrap_auc(pn_test.y, scor
 # false-positive rate (normal X-rays flagged), one curve per model; the diagonal is chance.
 
 # %%
-# extra code: both ROC curves in one figure
+# extra code – both ROC curves in one figure
 fig, ax = plots.roc_curve(pn_test.y, score_ae_pn, label="dense AE (16), mean error")
 plots.roc_curve(pn_test.y, score_pca_pn, label="PCA (16), mean error", ax=ax,
                 title="Pneumonia as an anomaly (real PneumoniaMNIST test set)")
@@ -518,16 +524,6 @@ plt.show()
 #   care about before trusting it.
 # - Everything on SimLesion2D is **simulated**; the breast cancer and chest X-ray numbers are on real data.
 #
-# **References.** Bourlard H, Kamp Y (1988) Auto-association by multilayer perceptrons and singular value
-# decomposition. *Biological Cybernetics* 59:291-294. · Baldi P, Hornik K (1989) Neural networks and principal
-# component analysis: learning from examples without local minima. *Neural Networks* 2:53-58. · Vincent P et al.
-# (2008) Extracting and composing robust features with denoising autoencoders. *ICML*. · Wang Z et al. (2004)
-# Image quality assessment: from error visibility to structural similarity. *IEEE Trans. Image Processing*
-# 13:600-612. · Baur C et al. (2021) Autoencoders for unsupervised anomaly segmentation in brain MR images: a
-# comparative study. *Medical Image Analysis* 69:101952. · Street WN, Wolberg WH, Mangasarian OL (1993) Nuclear
-# feature extraction for breast tumor diagnosis. *Proc. SPIE* 1905:861-870. · Yang J et al. (2023) MedMNIST v2.
-# *Scientific Data* 10:41.
-#
 # ## Exercises
 
 # %% [markdown] tags=["exercise"]
@@ -557,7 +553,7 @@ print("angles after the mix (degrees):", np.round(ae.principal_angles(W_d2.T, pc
 # CHECK_OUTPUT trained
 maps_d, peak_d = results["dense AE (16)"]["maps"], results["dense AE (16)"]["map peak"]
 contrast = sim_test.extras["lesion_contrasts"][lesion]
-hits_d = ae.peak_hits(maps_d[lesion], centers, radii)
+hits_d = explain.pointing_game(maps_d[lesion], centers, radii, tolerance=1.5)
 groups = {"small": radii <= np.median(radii), "large": radii > np.median(radii),
           "bright": contrast > 0, "dark": contrast < 0}
 for gname, g in groups.items():
@@ -568,8 +564,10 @@ for gname, g in groups.items():
 
 # %% [markdown] tags=["exercise"]
 # **Exercise 3.** For the breast cancer detector, pick the threshold on the reconstruction error that flags
-# 95 % of the benign *training* patients as normal (the 95th percentile of their scores). What fraction of
-# malignant and of benign test patients does it flag? Why is fixing the threshold on benign data alone natural
+# 95 % of the benign *training* patients as normal (the 95th percentile of their scores); call it `threshold`.
+# What fraction of malignant and of benign test patients does it flag (a patient is flagged when `score_bc >
+# threshold`)? Give the test sensitivity and specificity for malignancy (**label 0 = malignant** in this set) as
+# `answer = (sensitivity, specificity)` and run the checker. Why is fixing the threshold on benign data alone natural
 # for anomaly detection?
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
@@ -582,3 +580,25 @@ print(f"threshold {threshold:.3f}: flags {flagged[bc_test.y == 0].mean():.3f} of
 # The detector never sees a malignant case in training, so the only threshold it can set without them is one
 # that bounds the false alarms on normal cases. Training scores are optimistic (the model saw them), so the
 # benign test patients are flagged more often than 5 %; a validation split of benign cases gives a fairer threshold.
+
+# %% tags=["solution"] jupyter={"source_hidden": true} check="check_sensitivity_specificity(answer, bc_test.y, np.where(score_bc > threshold, 0, 1), pos_label=0)"
+from helpers.checks import check_sensitivity_specificity
+
+answer = (flagged[bc_test.y == 0].mean(), 1 - flagged[bc_test.y == 1].mean())
+check_sensitivity_specificity(answer, bc_test.y, np.where(score_bc > threshold, 0, 1), pos_label=0)
+
+# %% [markdown]
+# ## References
+# - Bourlard H, Kamp Y (1988) Auto-association by multilayer perceptrons and singular value decomposition.
+#   *Biological Cybernetics* 59:291-294.
+# - Baldi P, Hornik K (1989) Neural networks and principal component analysis: learning from examples without
+#   local minima. *Neural Networks* 2(1):53-58.
+# - Vincent P et al. (2008) Extracting and composing robust features with denoising autoencoders. *ICML*,
+#   1096-1103.
+# - Wang Z et al. (2004) Image quality assessment: from error visibility to structural similarity. *IEEE Trans.
+#   Image Processing* 13(4):600-612 (SSIM).
+# - Baur C et al. (2021) Autoencoders for unsupervised anomaly segmentation in brain MR images: a comparative
+#   study. *Medical Image Analysis* 69:101952.
+# - Street WN, Wolberg WH, Mangasarian OL (1993) Nuclear feature extraction for breast tumor diagnosis.
+#   *Proc. SPIE* 1905:861-870.
+# - Yang J et al. (2023) MedMNIST v2. *Scientific Data* 10:41.

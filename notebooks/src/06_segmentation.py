@@ -23,7 +23,7 @@
 # notebook 04 (bootstrap confidence intervals, sensitivity) and notebook 05 (Grad-CAM, saliency and the
 # pointing game). This notebook comes after 05 because step 6 compares with Grad-CAM, which 05 teaches.
 #
-# **Measured runtime:** 92 s, peak memory 1.5 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
+# **Measured runtime:** 89 s, peak memory 1.4 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Terms in Chinese and English: [glossary](../docs/GLOSSARY.md).
 #
@@ -35,22 +35,24 @@
 # ## Set-up
 # `start(seed=0)` fixes every seed and makes TensorFlow deterministic, so the numbers below are the same in
 # every fresh run on this kind of CPU (on other CPUs they differ in the last digits).
+# It prints the library versions, the seed and the data folder. Each hand-written training states its number of
+# epochs as `n_epochs(10)`: that is 10, or 1 when the course's short-training setting is on (only the browser tests
+# turn it on, `COURSE_SHORT_TRAINING=1`, to run every notebook quickly; see `helpers/setup.py`); the training
+# helpers (`train.fit`, `train.cached_fit`) read the same setting themselves.
 
 # %%
-from helpers.setup import start
+from helpers.setup import n_epochs, start
 
 start(seed=0)
 
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
-import tensorflow as tf
 
 from helpers import autoencoders as ae
 from helpers import data, explain, metrics, models, plots
 from helpers import simulate as sim
-
-print("keras", keras.__version__, "| tensorflow", tf.__version__)
+from helpers import train as recipes  # `train` names the training split below
 
 # %% [markdown]
 # ## Step 1 · Exact masks
@@ -106,6 +108,7 @@ print(f"OK: f(d) > 1/2 exactly on the mask for all {test.y.sum()} test lesions; 
 # some lesions are.
 
 # %%
+# extra code – outline over the image (top) and the mask (bottom) of eight lesions
 show = np.flatnonzero(test.y)[:8]
 fig, axes = plt.subplots(2, 8, figsize=(12, 3.4))
 for k, i in enumerate(show):
@@ -235,6 +238,7 @@ print(f"predict 'no lesion anywhere': pixel accuracy {accuracy_nothing.mean():.3
 # share of the image the lesion covers (x): all above 0.96, while its Dice (orange line) is 0 for every image.
 
 # %%
+# extra code – pixel accuracy and Dice of the empty prediction, per lesion
 fig, ax = plt.subplots(figsize=(5.6, 3.4))
 ax.scatter(100 * share, accuracy_nothing, s=8, alpha=0.6, label="pixel accuracy of 'no lesion anywhere'")
 ax.axhline(0, color="#E69F00", lw=2, label="Dice of 'no lesion anywhere' (0)")
@@ -302,7 +306,7 @@ print("OK: metrics.soft_dice (NumPy) = models.soft_dice_loss (Keras)")
 WIDTHS = (8, 16, 32)
 unet = models.unet((28, 28, 1), n_classes=1, widths=WIDTHS)
 print(f"{unet.name}: {unet.count_params():,} parameters; input {unet.input_shape} -> output {unet.output_shape}")
-print("skip connections:", [l.name for l in unet.layers if l.name.endswith("_skip")])
+print("skip connections:", [layer.name for layer in unet.layers if layer.name.endswith("_skip")])
 
 # %% [markdown]
 # Training. All 2,100 training images with a lesion, and 400 of the 2,100 without (a fifth, to save time:
@@ -316,7 +320,7 @@ rng = np.random.default_rng(0)
 keep = np.sort(np.concatenate([np.flatnonzero(train.y == 1), rng.choice(np.flatnonzero(train.y == 0), 400, replace=False)]))
 x_fit, m_fit = train.x[keep, ..., None].astype("float32"), m_train[keep, ..., None].astype("float32")
 x_val, x_test = val.x[..., None].astype("float32"), test.x[..., None].astype("float32")
-EPOCHS = 8
+EPOCHS = n_epochs(8)
 keras.utils.set_random_seed(0)
 unet = models.unet((28, 28, 1), n_classes=1, widths=WIDTHS)
 unet.compile(optimizer=keras.optimizers.Adam(2e-3), loss=models.bce_dice_loss)
@@ -363,6 +367,7 @@ v_les, v_free = val.y == 1, val.y == 0
 dice_curve = [metrics.dice(m_val[v_les], p_val[v_les] > t, per_image=True).mean() for t in thresholds]
 clean_curve = [np.mean(~(p_val[v_free] > t).any(axis=(1, 2))) for t in thresholds]
 best_t = float(thresholds[int(np.argmax(dice_curve))])
+# extra code – both curves against the threshold
 fig, ax = plt.subplots(figsize=(5.6, 3.4))
 ax.plot(thresholds, dice_curve, marker="o", ms=3, label="mean Dice, images with a lesion")
 ax.plot(thresholds, clean_curve, marker="s", ms=3, label="share of lesion-free images left empty")
@@ -439,6 +444,7 @@ radius, contrast = test.extras["lesion_radii"][les], np.abs(test.extras["lesion_
 found, dice_les = det["detected"][les] > 0, dice_img[les]
 bins = {"lesion radius (px)": (radius, np.array([1.25, 1.75, 2.25, 2.75, 3.0])),
         "|lesion contrast|": (contrast, np.array([0.3, 0.4, 0.5, 0.65]))}
+# extra code – detection rate and mean Dice per bin, plotted and printed
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
 for ax, (name, (value, edges)) in zip(axes, bins.items()):
     rate, counts = metrics.rate_by_bins(value, found, edges)
@@ -490,7 +496,7 @@ keras.utils.set_random_seed(0)
 tissue_net = models.unet((28, 28, 1), n_classes=3, widths=WIDTHS, name="unet_tissue")
 tissue_net.compile(optimizer=keras.optimizers.Adam(2e-3), loss="sparse_categorical_crossentropy")
 tissue_net.fit(train.x[free_train, ..., None].astype("float32"), tis_train["tissue"][free_train],
-               epochs=4, batch_size=64, verbose=0)
+               epochs=n_epochs(4), batch_size=64, verbose=0)
 tissue_pred = tissue_net.predict(x_test[free], verbose=0).argmax(axis=-1)
 tissue_true = tis_test["tissue"][free]
 lines = [f"output {tissue_net.output_shape}; {len(free_train)} training images; {free.sum()} test images"]
@@ -519,7 +525,8 @@ fig, _ = plots.image_grid(np.concatenate([test.x[free][:6] / 255, tissue_true[:6
 # test lesions:
 # - **pixel labels**: the U-Net's probability map (this notebook);
 # - **image labels** ("lesion: yes/no"): Grad-CAM on the second conv layer (aligned) and gradient saliency of
-#   the article's CNN, trained as in notebook 05 (10 epochs);
+#   the article's CNN, trained with notebook 01's recipe (10 epochs; notebook 02 trained this very model, so
+#   `train.cached_fit` takes it from the data folder when it is there);
 # - **no lesion labels**: the error map of the dense autoencoder of notebook 03 (784 → 128 → 16 → 128 → 784,
 #   20 epochs, as there), trained on lesion-free images only. (Choosing "lesion-free" images is itself a label, a cheap
 #   one: one word per patient.)
@@ -531,15 +538,13 @@ fig, _ = plots.image_grid(np.concatenate([test.x[free][:6] / 255, tissue_true[:6
 
 # %%
 # CHECK_OUTPUT trained
-x01, y_train = train.x[..., None] / 255.0, train.y
-keras.utils.set_random_seed(0)
-cnn = models.article_cnn((28, 28, 1), 2)
-cnn.fit(x01, y_train, epochs=10, batch_size=64, verbose=0)
+article, _ = recipes.cached_fit("article", train.x, train.y, dataset="simlesion2d", seed=0)  # notebook 02's, cached
+cnn = article.get_layer("article_cnn")  # the CNN itself, which takes pixels / 255
 x_les = x_test[les] / 255.0
 keras.utils.set_random_seed(0)
 normal = (train.x[train.y == 0].reshape(-1, 784) / 255.0).astype("float32")
 dense_ae = ae.dense_autoencoder(784, 16, hidden=(128,), output="sigmoid")
-dense_ae.fit(normal, normal, epochs=20, batch_size=64, verbose=0)
+dense_ae.fit(normal, normal, epochs=n_epochs(20), batch_size=64, verbose=0)
 rec = dense_ae.predict(x_les.reshape(-1, 784), verbose=0).reshape(x_les.shape)
 
 maps = {
@@ -579,6 +584,7 @@ print(f"U-Net at its own threshold (chosen on validation): mean Dice {dice_img[l
 # do not compare: it comes from a coarse layer of a classifier, and moves by about 0.1 from one CPU to another.
 
 # %%
+# extra code – the table as grouped bars
 fig, ax = plt.subplots(figsize=(7.4, 3.6))
 names = list(table)
 xs = np.arange(len(names))
@@ -740,6 +746,7 @@ for name, m in (("U-Net mask", pred[i]), ("+ one stray pixel", noisy)):
 # - **nnU-Net** (<https://github.com/MIC-DKFZ/nnUNet>): the self-configuring U-Net used as the baseline in most
 #   segmentation challenges.
 #
+# ## References
 # 1. Ronneberger O, Fischer P, Brox T. *U-Net: Convolutional networks for biomedical image segmentation.*
 #    MICCAI 2015, LNCS 9351:234–241. arXiv:1505.04597.
 # 2. Dice LR. *Measures of the amount of ecologic association between species.* Ecology 26(3):297–302, 1945.

@@ -1,11 +1,11 @@
 # %% [markdown]
 # # 07 · Beyond the test set: another hospital, subgroups, and knowing when to ask a radiologist
 #
-# A model that scores well on its own test split is where a clinical deployment *starts*. The source article lists
+# A model that scores well on its own test split is where a clinical deployment **starts**. The source article lists
 # data quality, interpretability and "personalised diagnosis" (个性化诊断) among the challenges ahead; this notebook
 # shows three of the questions behind them on a laptop, and how to answer them with numbers:
-# *what happens at another hospital, with another scanner? which patients does a good average hide? can the model
-# say "I don't know, ask a radiologist"?* It ends with a model card that reports all of it.
+# what happens at another hospital, with another scanner? which patients does a good average hide? can the model
+# say "I don't know, ask a radiologist"? It ends with a model card that reports all of it.
 #
 # **Learning objectives.** After this notebook you can
 # 1. simulate a change of scanner (noise, blur, contrast, gamma, JPEG compression; a simulated second site) and
@@ -37,6 +37,9 @@
 # The course's helpers for this notebook are
 # `helpers.shift` (corruptions, a simulated second site), `helpers.subgroups` (metrics with patient-level bootstrap
 # intervals) and `helpers.uncertainty` (ensembles, MC dropout, conformal sets, referral).
+# `start` prints the library versions, the seed and the data folder. The training helpers (`train.fit`) train for the
+# number of epochs asked, or for one epoch when the course's short-training setting is on (only the browser tests
+# turn it on, `COURSE_SHORT_TRAINING=1`; see `helpers/setup.py`).
 
 # %%
 from helpers.setup import start
@@ -45,7 +48,6 @@ start(seed=0)
 
 import time
 
-import keras
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn import metrics as skm
@@ -106,12 +108,14 @@ for sev in (1, 3, 5):
 # %%
 idx = np.flatnonzero(sim["test"].y == 1)[[0, 30, 200, 400]]
 rows = [sim["test"].x[idx]] + [shift.second_site(sim["test"].x[idx], s) for s in (3, 5)]
+rings = sim["test"].lesion_rings(idx)  # (row, col, radius) of each image's lesion
+# extra code – the four patients (columns) at site A and at site B (rows)
 fig, axes = plt.subplots(3, 4, figsize=(6.4, 5.2))
 for r, (imgs, name) in enumerate(zip(rows, ["site A", "site B, severity 3", "site B, severity 5"])):
     for c, img in enumerate(imgs):
         ax = axes[r, c]
         ax.imshow(img, cmap="gray", vmin=0, vmax=255)
-        (row, col), rad = sim["test"].extras["lesion_centers"][idx[c]], sim["test"].extras["lesion_radii"][idx[c]]
+        row, col, rad = rings[c]
         ax.add_patch(plt.Circle((col, row), rad + 1.5, fill=False, color="#E69F00", lw=1))
         ax.set_xticks([])
         ax.set_yticks([])
@@ -134,7 +138,7 @@ sim_model, _ = train.fit("better", sim["train"].x, sign["train"], sim["val"].x, 
 
 def lesion_probs(x):
     """Probabilities of (no lesion, bright, dark) for uint8 images."""
-    return sim_model.predict(train.as_images(x), batch_size=512, verbose=0)
+    return sim_model.predict(data.as_images(x), batch_size=512, verbose=0)
 
 
 sim_val_score = 1 - lesion_probs(sim["val"].x)[:, 0]
@@ -149,7 +153,7 @@ sim_site = {sev: lesion_probs(shift.second_site(sim["test"].x, sev, seed=1)) for
 
 # %%
 # not compared by the tests: these trained numbers move by more than the tolerance between machines
-W_sim = subgroups.patient_weights(y_sim, pat_sim, n_boot=1000, seed=0)
+W_sim = metrics.patient_weights(y_sim, pat_sim, n_boot=1000, seed=0)
 sim_rows = {}
 print(f"lesion threshold chosen on site A validation images: {sim_thr:.3f}")
 for sev, probs in sim_site.items():
@@ -196,6 +200,7 @@ for name in shift.CORRUPTIONS:
 # and 5 (rows).
 
 # %%
+# extra code – one X-ray under each corruption (columns) at severities 1, 3 and 5 (rows)
 img = xt[:1]
 fig, axes = plt.subplots(3, 6, figsize=(8.4, 4.6))
 for r, sev in enumerate((1, 3, 5)):
@@ -231,24 +236,19 @@ x_tr_aug = shift.augment_with_corruptions(x_tr, share=0.5, seed=0)
 pn_aug, _ = train.fit("better", x_tr_aug, y_tr, x_va, y_va, seed=0, **recipe)
 
 
-def logit(p):
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
 def raw_prob(model, x):
-    return model.predict(train.as_images(x), batch_size=512, verbose=0)[:, 1]
+    return model.predict(data.as_images(x), batch_size=512, verbose=0)[:, 1]
 
 
 # calibrated at home: Platt scaling fitted on the validation split (notebook 04), one map per model
-home = {name: LogisticRegression(C=100.0).fit(logit(raw_prob(m, x_va))[:, None], y_va)
+home = {name: LogisticRegression(C=100.0).fit(metrics.logit(raw_prob(m, x_va))[:, None], y_va)
         for name, m in (("plain", pn_model), ("augmented", pn_aug))}
 
 
 def pneumonia_prob(model, x):
     """Probability of pneumonia: the model's score through its own validation-fitted Platt map."""
     cal = home["plain" if model is pn_model else "augmented"]
-    return cal.predict_proba(logit(raw_prob(model, x))[:, None])[:, 1]
+    return cal.predict_proba(metrics.logit(raw_prob(model, x))[:, None])[:, 1]
 
 
 p_va = pneumonia_prob(pn_model, x_va)
@@ -259,7 +259,7 @@ shifted[None, 0] = shifted.pop(("noise", 0))
 scores = {key: (pneumonia_prob(pn_model, x), pneumonia_prob(pn_aug, x)) for key, x in shifted.items()}
 
 # %% [markdown]
-# Each model's probabilities are *calibrated at home*: Platt scaling (notebook 04) fitted on the validation split.
+# Each model's probabilities are *calibrated* at home: Platt scaling (notebook 04) fitted on the validation split.
 # Without it the recipe's probabilities are too cautious by design (label smoothing trains towards 0.05 and 0.95,
 # not 0 and 1), and the calibration error would say more about the recipe than about the shift.
 #
@@ -268,13 +268,14 @@ scores = {key: (pneumonia_prob(pn_model, x), pneumonia_prob(pn_aug, x)) for key,
 
 # %%
 # not compared by the tests: these trained numbers move by more than the tolerance between machines
-W_pn = subgroups.patient_weights(y_te, None, n_boot=1000, seed=0)
+W_pn = metrics.patient_weights(y_te, None, n_boot=1000, seed=0)
 table = {}
 for key, (p_plain, p_aug) in scores.items():
     table[key] = {"auc": subgroups.bootstrap_metric("auc", y_te, p_plain, weights=W_pn),
                   "ece": subgroups.bootstrap_metric("ece", y_te, p_plain, weights=W_pn),
                   "auc_aug": subgroups.bootstrap_metric("auc", y_te, p_aug, weights=W_pn),
                   "ece_aug": subgroups.bootstrap_metric("ece", y_te, p_aug, weights=W_pn)}
+# extra code – the table
 print(f"{'corruption':>10} {'sev':>3}  {'AUC plain [95% CI]':<22} {'ECE plain [95% CI]':<22} {'AUC augmented':<22}")
 for (name, sev), t in table.items():
     print(f"{name or 'none':>10} {sev:>3}  " + "  ".join(
@@ -286,10 +287,11 @@ for (name, sev), t in table.items():
 # test set. The JPEG panel is the corruption the augmentation never saw.
 
 # %%
+# extra code – AUC (top) and ECE (bottom) against severity, per corruption
 fig, axes = plt.subplots(2, 5, figsize=(12, 5), sharey="row", sharex=True)
 for c, name in enumerate(shift.CORRUPTIONS):
-    for k, (auc_key, ece_key, label, color) in enumerate([("auc", "ece", "plain", "#0072B2"),
-                                                          ("auc_aug", "ece_aug", "augmented", "#E69F00")]):
+    for auc_key, ece_key, label, color in [("auc", "ece", "plain", "#0072B2"),
+                                           ("auc_aug", "ece_aug", "augmented", "#E69F00")]:
         for r, key in enumerate((auc_key, ece_key)):
             ivs = [table[(None, 0) if s == 0 else (name, s)][key] for s in shift.SEVERITIES]
             est = [iv.estimate for iv in ivs]
@@ -308,7 +310,7 @@ fig.tight_layout()
 # **Recalibrating at the new site.** A hospital that adopts the model can label a small sample of its own cases.
 # With 100 of them (drawn at random from the shifted test images, stratified by class) we refit Platt scaling on top
 # of the home calibration (a logistic regression on the logit of the probability, two parameters) and score the
-# *other* 524 test images, before and after. The AUC cannot change (the map is increasing); the calibration can.
+# **other** 524 test images, before and after. The AUC cannot change (the map is increasing); the calibration can.
 
 # %%
 # not compared by the tests: these trained numbers move by more than the tolerance between machines
@@ -316,12 +318,12 @@ rng = np.random.default_rng(0)
 recal = np.concatenate([rng.choice(np.flatnonzero(y_te == k), n, replace=False) for k, n in ((0, 38), (1, 62))])
 held = np.setdiff1d(np.arange(len(y_te)), recal)
 
-W_held = subgroups.patient_weights(y_te[held], None, n_boot=1000, seed=0)  # logit: defined in step 1b
+W_held = metrics.patient_weights(y_te[held], None, n_boot=1000, seed=0)
 recal_rows = {}
 for key in [(None, 0)] + [(name, 4) for name in shift.CORRUPTIONS]:
     p = scores[key][0]
-    platt = LogisticRegression(C=100.0).fit(logit(p[recal])[:, None], y_te[recal])
-    p_new = platt.predict_proba(logit(p)[:, None])[:, 1]
+    platt = LogisticRegression(C=100.0).fit(metrics.logit(p[recal])[:, None], y_te[recal])
+    p_new = platt.predict_proba(metrics.logit(p)[:, None])[:, 1]
     before = subgroups.bootstrap_metric("ece", y_te[held], p[held], weights=W_held)
     after = subgroups.bootstrap_metric("ece", y_te[held], p_new[held], weights=W_held)
     recal_rows[key] = (before, after)
@@ -339,7 +341,7 @@ for key in [(None, 0)] + [(name, 4) for name in shift.CORRUPTIONS]:
 # training data or a more robust model.
 #
 # ## Step 2 · Subgroups: what a good average hides
-# A deployed model meets a *mix* of patients. We build one on the simulated test set: 10 of the 40 simulated test
+# A deployed model meets a mix of patients. We build one on the simulated test set: 10 of the 40 simulated test
 # patients are scanned at site B (severity 3), the other 30 at site A, and we report sensitivity, specificity and AUC
 # overall and per subgroup: site, lesion sign, lesion size (radius below or above 4 mm) and lesion contrast
 # (|contrast| below or above 0.45). A lesion property exists for sick patients only, so those rows have no
@@ -374,6 +376,7 @@ for k, (title, groups) in enumerate(group_sets.items()):
 # not.
 
 # %%
+# extra code – sensitivity and AUC per subgroup as error bars
 flat = [r for rows in sub_rows.values() for r in rows]
 labels = [f"{r['group']} ({r['n_patients']} pat.)" for r in flat]
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
@@ -394,7 +397,7 @@ fig.suptitle("One simulated test population: 30 patients at site A, 10 at site B
 fig.tight_layout()
 
 # %% [markdown]
-# **Per class on a multi-class task.** The simulated model has three classes. A *macro-averaged* one-vs-rest AUC is
+# **Per class on a multi-class task.** The simulated model has three classes. A one-vs-rest *macro-averaged AUC* is
 # the number most papers print; the per-class recall (the share of each class predicted as that class, at the arg-max
 # decision) is what tells a clinician which cases are missed. Site A only, all 1200 simulated test images.
 
@@ -410,7 +413,7 @@ for k, name in enumerate(["no lesion", "bright lesion", "dark lesion"]):
           f"(n = {np.sum(sign['test'] == k)})")
 
 # %% [markdown]
-# A macro-AUC averages rankings; it can stay high while one class is rarely *chosen*: dark lesions are the minority
+# A macro-AUC averages rankings; it can stay high while one class is rarely **chosen**: dark lesions are the minority
 # of lesions and the harder ones, so the arg-max decision sends many of them to another class. Print a per-class
 # recall table (and a confusion matrix) next to every macro-AUC.
 #
@@ -432,15 +435,15 @@ for k, name in enumerate(["no lesion", "bright lesion", "dark lesion"]):
 
 # %%
 # CHECK_OUTPUT
-no_dropout = uncertainty.mc_dropout_predict(pn_model, train.as_images(xt[:100]), n_samples=2, rate=0.0)[0]
-np.testing.assert_allclose(no_dropout, pn_model.predict(train.as_images(xt[:100]), verbose=0), rtol=1e-4, atol=1e-5)
+no_dropout = uncertainty.mc_dropout_predict(pn_model, data.as_images(xt[:100]), n_samples=2, rate=0.0)[0]
+np.testing.assert_allclose(no_dropout, pn_model.predict(data.as_images(xt[:100]), verbose=0), rtol=1e-4, atol=1e-5)
 print("OK: the NumPy head with dropout off equals the Keras model, flip averaging included")
 cal_toy = np.array([0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
 print(f"conformal threshold of 10 scores at alpha 0.2: rank ceil(11 * 0.8) = 9, q = {uncertainty.conformal_quantile(cal_toy, 0.2)}")
 
 # %%
 members = [pn_model] + uncertainty.train_ensemble(x_tr, y_tr, x_va, y_va, n_members=2, seed=1, **recipe)
-x_va_img, x_te_img = train.as_images(x_va), train.as_images(xt)
+x_va_img, x_te_img = data.as_images(x_va), data.as_images(xt)
 member_va = np.stack([m.predict(x_va_img, batch_size=512, verbose=0) for m in members])
 member_te = np.stack([m.predict(x_te_img, batch_size=512, verbose=0) for m in members])
 ens_va, ens_te = member_va.mean(0), member_te.mean(0)
@@ -472,12 +475,12 @@ for variant, cc in (("one threshold", False), ("per class", True)):
           f"coverage normal {cover[0]:.3f}, pneumonia {cover[1]:.3f}")
 
 # %% [markdown]
-# Read the coverage lines carefully: **the promise is not kept**. The guarantee holds *if test and calibration cases
-# are exchangeable*. PneumoniaMNIST's test split has another prevalence (62.5 % against 74 %) and comes from another
+# Read the coverage lines carefully: **the promise is not kept**. The guarantee holds **if** test and calibration cases
+# are *exchangeable*. PneumoniaMNIST's test split has another prevalence (62.5 % against 74 %) and comes from another
 # part of the collection (Kermany et al. kept a separate test set); the model is less sure of the test split's normal
 # X-rays than of the validation split's, so the promise fails, and unevenly: the normal X-rays are covered far less
 # often. Calibrating per class helps but cannot undo a shift in the images themselves. (A set with both labels says
-# "either is plausible: refer"; an *empty* set, possible when a threshold $\hat q$ is below 0.5, says "neither label
+# "either is plausible: refer"; an **empty** set, possible when a threshold $\hat q$ is below 0.5, says "neither label
 # is plausible enough": refer too.)
 #
 # **Calibrating at the site of use.** Treat the test split as the new hospital: calibrate on a random half of its
@@ -506,7 +509,7 @@ for alpha in (0.1, 0.05):
 # %%
 # CHECK_OUTPUT trained
 for key in [("noise", 3), ("contrast", 4), ("jpeg", 5)]:
-    x_shift = train.as_images(shifted[key])
+    x_shift = data.as_images(shifted[key])
     ens_shift = np.mean([m.predict(x_shift, batch_size=512, verbose=0) for m in members], axis=0)
     sets_shift, _ = uncertainty.conformal_sets(ens_va, y_va, ens_shift, alpha=0.1, class_conditional=True)
     print(f"{key[0]} severity {key[1]}: per-class conformal coverage on the shifted test set "
@@ -547,6 +550,7 @@ print(f"conformal rule (per class): refers {refer_conf.mean():.3f} of the cases,
 # of the decisions the model keeps (y), one line per uncertainty measure, and the conformal rule as a cross.
 
 # %%
+# extra code – the referral curves
 fig, ax = plt.subplots(figsize=(6.4, 4))
 for name, (shares, acc) in curves.items():
     ax.plot(shares, acc, marker="o", ms=3, ls=":" if name == "random" else "-", label=name)
@@ -606,8 +610,8 @@ print(f"  conformal sets at 90 %, per class: test coverage {uncertainty.coverage
 # many sites and scanners, split how), how well it performs with confidence intervals against a clinically relevant
 # reference standard, how it behaves in subgroups and on external data, what happens when it is wrong, and how its
 # performance will be monitored after deployment and how changes will be controlled. A clinician asks simpler
-# questions with the same content: *was it tested on patients like mine, on a scanner like ours? how many of my
-# sick patients will it miss, how many false alarms will I chase? when it is unsure, does it tell me?* A model card
+# questions with the same content: was it tested on patients like mine, on a scanner like ours? how many of my
+# sick patients will it miss, how many false alarms will I chase? when it is unsure, does it tell me? A model card
 # answers them in one page; this notebook measured every line of it.
 
 # %% [markdown]
@@ -697,17 +701,17 @@ print("The site-B row carries the loss; the 'all' row dilutes it by three site-A
 # - Angelopoulos AN, Bates S. A gentle introduction to conformal prediction and distribution-free uncertainty
 #   quantification. arXiv:2107.07511, 2021.
 # - Lakshminarayanan B, Pritzel A, Blundell C. Simple and scalable predictive uncertainty estimation using deep
-#   ensembles. NeurIPS 2017.
+#   ensembles. NeurIPS (NIPS) 2017.
 # - Gal Y, Ghahramani Z. Dropout as a Bayesian approximation: representing model uncertainty in deep learning.
 #   ICML 2016.
 # - Guo C, Pleiss G, Sun Y, Weinberger KQ. On calibration of modern neural networks. ICML 2017.
 # - Di Salvo F, Doerrich S, Ledig C. MedMNIST-C: comprehensive benchmark and improved classifier robustness by
 #   simulating realistic image corruptions. arXiv:2406.17536, 2024.
-# - Mitchell M, Wu S, Zaldivar A, et al. Model cards for model reporting. FAT* 2019.
+# - Mitchell M, Wu S, Zaldivar A, et al. Model cards for model reporting. FAT* 2019, 220-229.
 # - Collins GS, Moons KGM, Dhiman P, et al. TRIPOD+AI statement: updated guidance for reporting clinical prediction
 #   models that use regression or machine learning methods. BMJ 2024;385:e078378.
 # - Tejani AS, Klontzas ME, Gatti AA, et al. Checklist for Artificial Intelligence in Medical Imaging (CLAIM): 2024
-#   update. Radiology: Artificial Intelligence 2024.
+#   update. Radiology: Artificial Intelligence 6(4):e240300, 2024.
 # - Yang J, Shi R, Wei D, et al. MedMNIST v2: a large-scale lightweight benchmark for 2D and 3D biomedical image
 #   classification. Scientific Data 10, 41 (2023).
 # - Kermany DS, Goldbaum M, Cai W, et al. Identifying medical diagnoses and treatable diseases by image-based deep

@@ -1,13 +1,15 @@
 """Fixtures for the browser tests: a private JupyterLab server and headless Chromium.
 
-* ``chromium_path``: the Chromium executable; skips every browser test with one line saying how
-  to enable them when Chromium is missing, and fails them instead when the ``CI`` environment
-  variable is set (a skipped browser test must never make CI green).
+* Without Chromium (or the playwright package) every test that needs it is skipped at collection,
+  with one reason saying how to enable them; with the ``CI`` environment variable set they are
+  not skipped but fail in ``chromium_path`` (a skipped browser test must never make CI green).
+* ``chromium_path``: the Chromium executable.
 * ``lab``: a JupyterLab server of its own (127.0.0.1, free port, random token, temporary
   config/data/runtime/IPython folders, autosave off and checkpoints in a temporary folder, so
   that nothing in the notebooks folder is written), shut down through ``POST /api/shutdown`` (then
-  killed if needed) even when tests fail. Its kernels read ``short_training.py`` at start-up: each
-  Keras ``fit`` sees about one pass over the data, so that the suite keeps to its 3-minute budget.
+  killed if needed) even when tests fail. Its environment turns the course's short-training setting on
+  (``COURSE_SHORT_TRAINING=1``, :func:`helpers.setup.short_training`): every training of the notebooks
+  runs one epoch, so that the suite keeps to its 3-minute budget.
 * ``browser``: headless Chromium driven by Playwright; ``new_page``: a fresh browser context and
   page per test, with JavaScript page errors collected in ``page.errors``.
 """
@@ -22,7 +24,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -31,8 +32,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-NOTEBOOKS = REPO / "notebooks"
+from .lab import NOTEBOOKS, REPO
+
 SCREENSHOTS = REPO / "tests" / "screenshots"
 ENABLE_HINT = "install Chromium (Debian/Ubuntu: sudo apt-get install -y chromium)"
 SKIP_REASON = "browser tests need Chromium: " + ENABLE_HINT
@@ -41,8 +42,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 SERVER_START_TIMEOUT_S = 90
-# the test kernels' start-up file: training shortened to about one epoch (see its docstring)
-SHORT_TRAINING = Path(__file__).with_name("short_training.py")
+# the course's training-length setting, on for the test server's kernels only (helpers/setup.py)
+SHORT_TRAINING_ENV = {"COURSE_SHORT_TRAINING": "1"}
 
 # JupyterLab settings for the test server only (written to its temporary settings folder).
 LAB_SETTINGS = {
@@ -55,16 +56,22 @@ LAB_SETTINGS = {
 }
 
 
-def course_notebooks() -> list[Path]:
-    """The course notebooks, in order: ``notebooks/NN_*.ipynb``."""
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-
-
 def find_chromium() -> str | None:
     """Path of a Chromium executable, or None."""
     if Path("/usr/bin/chromium").is_file():
         return "/usr/bin/chromium"
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def browser_missing() -> str | None:
+    """Why the browser tests can't run here (no Chromium, or no playwright package), or None."""
+    if find_chromium() is None:
+        return SKIP_REASON
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "browser tests need the playwright package: python -m pip install -r requirements-dev.txt"
+    return None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -75,17 +82,22 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-_SKIP_LINE = [0]
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without Chromium or playwright, skip every test that needs them, all with the same reason (the
+    summary of ``pytest -rs`` folds them by file); with ``CI`` set leave them to fail in ``chromium_path``."""
+    if os.environ.get("CI"):
+        return
+    needing = [item for item in items if "chromium_path" in getattr(item, "fixturenames", ())]
+    reason = browser_missing() if needing else None
+    if reason:
+        for item in needing:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    """Report every "Chromium missing" skip at one place, so that the summary shows one line; add
-    the end of the JupyterLab server's log to the report of a failed test that used it."""
+    """Add the end of the JupyterLab server's log to the report of a failed test that used it."""
     report = yield
-    if (report.skipped and isinstance(report.longrepr, tuple)
-            and str(report.longrepr[2]).endswith(SKIP_REASON)):
-        report.longrepr = (__file__, _SKIP_LINE[0], report.longrepr[2])
     lab = getattr(item, "funcargs", {}).get("lab")
     if report.failed and isinstance(lab, Lab):
         report.sections.append(("JupyterLab server log (last 40 lines)", lab.log_tail()))
@@ -94,21 +106,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
-    path = find_chromium()
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing and CI is set: the browser tests must run in CI; "
-                        + ENABLE_HINT, pytrace=False)
-        _SKIP_LINE[0] = sys._getframe().f_lineno + 1
-        pytest.skip(SKIP_REASON)
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:  # pragma: no cover - playwright is pinned in requirements.txt
-        msg = "browser tests need the playwright package: python -m pip install -r requirements.txt"
-        if os.environ.get("CI"):
-            pytest.fail(msg, pytrace=False)
-        pytest.skip(msg)
-    return path
+    missing = browser_missing()  # without CI set, the tests were skipped at collection
+    if missing:
+        pytest.fail(f"CI is set and the browser tests must run in CI, but {missing}", pytrace=False)
+    return find_chromium()
 
 
 # --------------------------------------------------------------------------- JupyterLab server
@@ -215,9 +216,6 @@ def lab(chromium_path: str, tmp_path_factory: pytest.TempPathFactory):
             ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR")}
     for d in dirs.values():
         d.mkdir()
-    startup = dirs["IPYTHONDIR"] / "profile_default" / "startup"
-    startup.mkdir(parents=True)
-    shutil.copy(SHORT_TRAINING, startup / "00-short-training.py")
     settings = dirs["JUPYTER_CONFIG_DIR"] / "lab" / "user-settings"
     for plugin, values in LAB_SETTINGS.items():
         package, name = plugin.rsplit("/", 1)
@@ -234,9 +232,11 @@ def lab(chromium_path: str, tmp_path_factory: pytest.TempPathFactory):
         TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1", OMP_NUM_THREADS="1",
         OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
         PYDEVD_DISABLE_FILE_VALIDATION="1",
-        # a data cache of its own: the kernels here train briefly (short_training.py), and a briefly
-        # trained model must never land in the cache that the notebook tests and learners read
-        COURSE_DATA_DIR=str(tmp_path_factory.mktemp("course-data")),
+        # every training runs one epoch (the notebooks' numbers are the notebook tests' job)
+        **SHORT_TRAINING_ENV,
+        # the data folder is the course's own (COURSE_DATA_DIR as set, else data/): the simulated sets the
+        # kernels make are the same files bit for bit, downloads are checked by MD5, and under short
+        # training the model cache is neither read nor written, so nothing briefly trained lands there
     )
     env.pop("JUPYTER_TOKEN", None)
 

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from .conftest import NOTEBOOKS, course_notebooks
+from .lab import NOTEBOOKS, course_notebooks, wait_until_listed
 
 pytestmark = pytest.mark.browser
 
@@ -16,9 +16,7 @@ def test_lab_lists_the_notebooks_with_the_token(lab, new_page):
     page.wait_for_selector(".jp-DirListing-item", timeout=60_000)
     expected = [p.name for p in course_notebooks()] or sorted(
         p.name for p in NOTEBOOKS.iterdir() if not p.name.startswith("."))
-    page.wait_for_function(
-        "names => names.every(n => [...document.querySelectorAll('.jp-DirListing-itemText')]"
-        ".some(e => e.textContent.trim() === n))", arg=expected, timeout=30_000)
+    wait_until_listed(page, expected, timeout_ms=30_000)
     assert not page.errors, f"JavaScript errors in the lab page: {page.errors}"
 
 

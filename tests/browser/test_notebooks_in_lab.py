@@ -7,8 +7,9 @@ figure drawn as an image of non-zero size, every widget rendered, and every slid
 changes its readout and what its output shows when moved with the keyboard. A full screenshot of
 the notebook goes to ``tests/screenshots/<name>.png`` whatever the outcome.
 
-The kernels of the test server train for about one pass over the data per ``fit`` call
-(``short_training.py``, see ``conftest.py``), so the numbers shown differ from the stored ones; they
+The kernels of the test server run with the course's short-training setting on (``COURSE_SHORT_TRAINING=1``,
+see ``conftest.py`` and ``helpers/setup.py``: every training runs one epoch), so the numbers shown differ from
+the stored ones; they
 are checked by the notebook tests (root ``conftest.py``). Under ``pytest -n 2 --dist worksteal`` each
 test is a unit of work of its own, so two notebooks run at a time, each process with its own
 JupyterLab and Chromium.
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import course_notebooks
+from .lab import course_notebooks
 
 pytestmark = pytest.mark.browser
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import course_notebooks
+from .lab import course_notebooks, wait_until_listed
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,7 +70,5 @@ def test_run_command_serves_lab_with_a_token_on_the_notebooks(learner_lab, new_p
     page.goto(f"{base}?token={token}")
     page.wait_for_url(re.compile(r".*/lab/tree/notebooks.*"), timeout=60_000)
     names = [p.name for p in course_notebooks()]
-    page.wait_for_function(
-        "names => names.every(n => [...document.querySelectorAll('.jp-DirListing-itemText')]"
-        ".some(e => e.textContent.trim() === n))", arg=names, timeout=60_000)
+    wait_until_listed(page, names, timeout_ms=60_000)
     assert not page.errors, f"JavaScript errors in the lab page: {page.errors}"
