@@ -817,3 +817,516 @@ STUBS.update({
         "check_softmax(softmax)"
     ),
 })
+
+
+# ---------------------------------------------------------------- notebook 00: the ECG and the simulated patients
+def _r_peaks(signal: np.ndarray, fs: float) -> np.ndarray:
+    """R peaks as taught in 00, step 6: local maxima above half the 99th percentile, at least 0.3 s apart."""
+    from scipy.signal import find_peaks
+
+    peaks, _ = find_peaks(signal, height=np.percentile(signal, 99) * 0.5, distance=int(0.3 * fs))
+    return peaks
+
+
+def _synthetic_ecg(fs: float = 500.0, seconds: float = 8.0, bpm: float = 72.0) -> np.ndarray:
+    """A made-up single-lead ECG in microvolts at a known rate: P, R, S and T waves, baseline wander, noise."""
+    t = np.arange(int(seconds * fs)) / fs
+    signal = 80 * np.sin(2 * np.pi * 0.3 * t) + np.random.default_rng(3).normal(0, 15, t.size)
+    for beat in np.arange(0.35, seconds - 0.4, 60 / bpm):
+        for centre, width, height in ((-0.16, 0.025, 120), (0.0, 0.012, 1200), (0.03, 0.01, -150), (0.28, 0.05, 300)):
+            signal += height * np.exp(-0.5 * ((t - beat - centre) / width) ** 2)
+    return signal
+
+
+def _heart_rate_cases() -> list[tuple[str, np.ndarray, float]]:
+    from scipy.signal import decimate
+
+    from . import imaging
+
+    ecg = imaging.load_ecg(units="mV")
+    lead_ii = ecg.lead("II").astype(np.float64)
+    return [
+        ("lead II (1000 Hz, mV)", lead_ii, ecg.fs),
+        ("lead V5 (1000 Hz, mV)", ecg.lead("V5").astype(np.float64), ecg.fs),
+        ("lead II reduced to 250 Hz", decimate(lead_ii, 4), ecg.fs / 4),
+        ("a made-up ECG in microvolts (500 Hz, 72 beats/min)", _synthetic_ecg(), 500.0),
+    ]
+
+
+def check_heart_rate(fn: Callable[..., Any], quiet: bool = False) -> Feedback:
+    """Check ``fn(signal, fs)`` → the heart rate in beats per minute of one ECG lead sampled at ``fs`` Hz.
+
+    Used in 00, exercise 3. The reference is the method of 00, step 6: R peaks with ``scipy.signal.find_peaks``
+    (above half the 99th percentile of the signal, at least 0.3 s apart), rate = 60 / mean RR interval in
+    seconds. Any method within 0.5 beats/min of it passes (a median RR, for instance). The inputs: leads II
+    and V5 of pydicom's ECG at 1000 Hz, lead II reduced to 250 Hz (catches a function that ignores ``fs``),
+    and a made-up ECG in microvolts at 72 beats/min (catches a fixed height threshold in mV).
+    """
+    label = "heart rate"
+    if _unanswered(fn):
+        return _done(False, f"{label}: {_FILL_IN}", quiet)
+    tol = 0.5
+    cases = _heart_rate_cases()
+    for i, (on, signal, fs) in enumerate(cases):
+        got_raw, err = _call(fn, signal.copy(), fs)
+        if err:
+            return _done(False, f"{label} of {on}: {err}", quiet)
+        peaks = _r_peaks(signal, fs)
+        ref = 60.0 / (np.diff(peaks).mean() / fs)
+        if got_raw is None:
+            return _done(False, f"{label}: your function returned None for {on}: did you forget `return`?", quiet)
+        got = _number(got_raw)
+        if got is None:
+            size = np.size(got_raw) if not isinstance(got_raw, (str, bytes)) else -1
+            if size == len(peaks):
+                hint = (f"that looks like the {size} R peaks themselves; turn them into one number, "
+                        "60 / (mean RR interval in seconds)")
+            else:
+                hint = f"expected one number (beats per minute), got {type(got_raw).__name__} {got_raw!r:.60}"
+            return _done(False, f"{label} of {on}: {hint}.", quiet)
+        if math.isfinite(got) and abs(got - ref) <= tol:
+            continue
+        close = lambda value, got=got: math.isfinite(got) and math.isclose(got, value, rel_tol=0.01)  # noqa: E731
+        if close(ref / 60):
+            hint = "that is beats per second; multiply by 60 for beats per minute"
+        elif close(60 / ref):
+            hint = "that is the mean RR interval in seconds; the rate is 60 / RR"
+        elif close(ref / fs):
+            hint = f"the RR intervals are still in samples; divide them by fs ({fs:g} samples per second) for seconds"
+        elif close(float(len(peaks))):
+            hint = "that is the number of beats found, not a rate per minute"
+        elif close(60 * len(peaks) * fs / len(signal)) and not math.isclose(ref, 60 * len(peaks) * fs / len(signal),
+                                                                           abs_tol=tol):
+            hint = (f"counting the beats and scaling the {len(signal) / fs:g} s to a minute gives {got:.1f}; the "
+                    f"partial beats at both ends bias it. Use the mean interval between R peaks: about {ref:.1f}")
+        else:
+            hint = f"expected about {ref:.1f} beats/min (within {tol}), got {got:.4g}"
+            if i == 2:
+                hint += (". Right at 1000 Hz but not at 250 Hz: use the argument fs, both for the minimum distance "
+                         "between peaks and to turn samples into seconds, not ecg.fs or a fixed number of samples")
+            elif i == 3:
+                hint += (". A fixed height threshold? This signal is in microvolts, not millivolts: make the "
+                         "threshold relative to the signal (step 6 uses half its 99th percentile)")
+        return _done(False, f"{label} of {on}: {hint}.", quiet)
+    return _done(True, f"{label} within {tol} beats/min of the reference on {len(cases)} signals (leads II and V5, "
+                       "lead II at 250 Hz, a made-up ECG in microvolts).", quiet)
+
+
+def check_images_per_patient(answer: Any, patients: Any, quiet: bool = False) -> Feedback:
+    """Check the number of images of each patient, for the patient id of every image in ``patients``.
+
+    Used in 00, exercise 4 (``train.extras["patients"]`` of the simulated lesion set). ``answer`` is a dict
+    ``{patient id: count}``, a pandas Series indexed by patient id, or an array of counts in the order of
+    ``np.unique(patients)``: one count per patient who has images, no entry for ids without any.
+    """
+    label = "images per patient"
+    if _unanswered(answer):
+        return _done(False, f"{label}: {_FILL_IN}", quiet)
+    pid = np.asarray(patients).ravel()
+    ids, ref = np.unique(pid, return_counts=True)
+    n_pt, n_img = len(ids), len(pid)
+    form = (f"give one count per patient: an array of {n_pt} counts in the order of np.unique(patients), "
+            "or a dict {patient: count}")
+    if hasattr(answer, "columns"):
+        return _done(False, f"{label}: that is a table; {form} (for example one column of it).", quiet)
+    if hasattr(answer, "to_dict") and hasattr(answer, "index"):  # a pandas Series, indexed by patient id
+        answer = answer.to_dict()
+    if isinstance(answer, dict):
+        key = int if np.issubdtype(ids.dtype, np.integer) else str  # ids as Python values, whatever their dtype
+        try:
+            got = {key(k): _number(v) for k, v in answer.items()}
+        except (TypeError, ValueError):
+            return _done(False, f"{label}: the keys of your dict must be patient ids (numbers); got "
+                                f"{list(answer)[:3]!r:.60}.", quiet)
+        if any(v is None for v in got.values()):
+            return _done(False, f"{label}: each value of your dict must be one number, a count of images.", quiet)
+        known = [key(p) for p in ids]
+        missing = [p for p in known if p not in got]
+        extra = sorted(k for k in got if k not in set(known))
+        if extra and all(got[k] == 0 for k in extra):
+            return _done(False, f"{label}: patient ids {extra[:5]} have no image in this set; leave them out "
+                                "(count only the ids that occur).", quiet)
+        if extra:
+            return _done(False, f"{label}: patient id {extra[0]} does not occur in this set.", quiet)
+        if missing:
+            return _done(False, f"{label}: your dict has no entry for patient {missing[0]} ({len(missing)} of the "
+                                f"{n_pt} patients missing).", quiet)
+        arr = np.array([got[p] for p in known], dtype=np.float64)
+    else:
+        arr = _as_array(answer)
+        if arr is None:
+            return _done(False, f"{label}: {form}; got {type(answer).__name__} {answer!r:.60}.", quiet)
+        if arr.ndim == 0:
+            if np.all(ref == ref[0]) and arr == ref[0]:
+                return _done(False, f"{label}: yes, every patient here has {ref[0]} images, but {form}, so that the "
+                                    "check sees each patient (in another set they may differ).", quiet)
+            return _done(False, f"{label}: one number for {n_pt} patients; {form}.", quiet)
+        if arr.ndim == 2 and arr.shape == (2, n_pt) and np.array_equal(arr[0], ids):
+            return _done(False, f"{label}: that is the pair (ids, counts); keep the counts only.", quiet)
+        if arr.ndim == 2 and arr.shape == (n_pt, 2):
+            return _done(False, f"{label}: pairs (patient, count)? Turn them into a dict, dict(pairs).", quiet)
+        if arr.ndim != 1:
+            return _done(False, f"{label}: your answer has shape {arr.shape}; {form}.", quiet)
+        bincount_like = (np.issubdtype(ids.dtype, np.integer) and ids.min() >= 0 and len(arr) == ids.max() + 1
+                         and len(arr) != n_pt)
+        if bincount_like and np.array_equal(arr[ids], ref) and not arr[np.setdiff1d(np.arange(len(arr)), ids)].any():
+            return _done(False, f"{label}: your {len(arr)} counts include a 0 for every id from 0 to {ids.max()} "
+                                f"that has no image here (np.bincount counts every id up to the largest; these "
+                                f"{len(arr) - n_pt} belong to patients of other splits, or to nobody). Keep the "
+                                "entries of np.unique(patients).",
+                         quiet)
+        if len(arr) != n_pt:
+            if len(arr) == n_img:
+                what = "one number per image; group the images by patient"
+            elif len(arr) == 2:
+                what = "two numbers: counts per label? Count per patient instead"
+            else:
+                what = f"{len(arr)} numbers"
+            return _done(False, f"{label}: the set has {n_pt} patients (np.unique(patients)); you gave {what}.",
+                         quiet)
+    if not np.all(np.isfinite(arr)):
+        return _done(False, f"{label}: your counts contain nan or inf.", quiet)
+    if np.array_equal(arr, ref):
+        return _done(True, f"{label}: {n_pt} patients, {n_img} images"
+                           + (f", {ref[0]} images each." if np.all(ref == ref[0]) else
+                              f", {ref.min()} to {ref.max()} images each."), quiet)
+    if arr.sum() != n_img:
+        return _done(False, f"{label}: your counts add up to {arr.sum():g}, but the set has {n_img} images; every "
+                            "image belongs to exactly one patient.", quiet)
+    if np.array_equal(np.sort(arr), np.sort(ref)):
+        return _done(False, f"{label}: the right counts, in another order; put them in the order of "
+                            "np.unique(patients) (value_counts() sorts by count: add .sort_index()), or give a dict.",
+                     quiet)
+    k = int(np.flatnonzero(arr != ref)[0])
+    return _done(False, f"{label}: patient {ids[k]} has {ref[k]} image{'s' * int(ref[k] != 1)}, you have {arr[k]:g} "
+                        f"({int((arr != ref).sum())} of {n_pt} patients differ).", quiet)
+
+
+# ---------------------------------------------------------------- notebook 02: the forecasting horizon
+def _persistence_rmse(series: np.ndarray, window: int, horizon: int, last: int = 1, only_step: bool = False,
+                      n: int | None = None) -> float:
+    """RMSE of the persistence forecast on the windows of ``sequences.make_windows(series, window, horizon)``.
+
+    ``last``: which sample of the window is repeated (1 = the last one, as taught); ``only_step``: score only
+    the ``horizon``-th sample ahead; ``n``: use the first ``n`` windows only (those of a longer horizon).
+    """
+    count = len(series) - window - horizon + 1 if n is None else n
+    start = np.arange(count)[:, None]
+    seen = series[window - last: window - last + count][:, None]
+    steps = np.arange(horizon - 1, horizon) if only_step else np.arange(horizon)
+    target = series[start + window + steps[None, :]]
+    return float(np.sqrt(np.mean((target - seen) ** 2)))
+
+
+def check_horizon_rmse(answer: Any, series: Any, horizons: Any, window: int, scale: float = 1.0,
+                       quiet: bool = False) -> Feedback:
+    """Check the test RMSE of the persistence baseline at each forecast horizon (one number per horizon).
+
+    Used in 02, exercise 3. For each ``h`` of ``horizons``: the windows of ``sequences.make_windows(series,
+    window, h)``, the forecast repeats the last sample seen ``h`` times, RMSE over all ``h`` forecast samples,
+    times ``scale`` (the standard deviation that standardised the series: µV). ``answer``: an array in the order
+    of ``horizons``, or a dict ``{h: rmse}``. Agreement within 0.2 % (float32 sums) passes.
+    """
+    label = "persistence RMSE per horizon"
+    if _unanswered(answer):
+        return _done(False, f"{label}: {_FILL_IN}", quiet)
+    hs = [int(h) for h in np.asarray(horizons).ravel()]
+    s = np.asarray(series, dtype=np.float64).ravel()
+    form = f"give one RMSE per horizon, {len(hs)} numbers in the order {hs} (or a dict {{h: rmse}})"
+    if hasattr(answer, "to_dict") and hasattr(answer, "index") and not hasattr(answer, "columns"):
+        answer = answer.to_dict()
+    if isinstance(answer, dict):
+        try:
+            keyed = {int(k): v for k, v in answer.items()}
+        except (TypeError, ValueError):
+            return _done(False, f"{label}: the keys of your dict must be the horizons {hs}.", quiet)
+        missing = [h for h in hs if h not in keyed]
+        if missing:
+            return _done(False, f"{label}: your dict has no entry for horizon {missing[0]}; {form}.", quiet)
+        answer = [keyed[h] for h in hs]
+    got = _as_array(answer)
+    if got is None or got.ndim > 1:
+        return _done(False, f"{label}: {form}; got {type(answer).__name__} {answer!r:.60}.", quiet)
+    if got.ndim == 0:
+        return _done(False, f"{label}: one number for {len(hs)} horizons; {form}.", quiet)
+    if len(got) != len(hs):
+        extra = (" (one error per step ahead? The exercise asks for the RMSE over all h forecast samples, for each h)"
+                 if len(got) == max(hs) else "")
+        return _done(False, f"{label}: {len(got)} numbers for {len(hs)} horizons{extra}; {form}.", quiet)
+    if not np.all(np.isfinite(got)):
+        return _done(False, f"{label}: your RMSEs contain nan or inf.", quiet)
+
+    def per(fn: Callable[[int], float]) -> np.ndarray:
+        return np.array([fn(h) for h in hs]) * scale
+
+    ref = per(lambda h: _persistence_rmse(s, window, h))
+    if np.allclose(got, ref, rtol=2e-3, atol=1e-9):
+        return _done(True, f"{label}: " + ", ".join(f"h={h}: {v:.1f}" for h, v in zip(hs, got))
+                           + " (growing with the horizon).", quiet)
+    n_longest = len(s) - window - max(hs) + 1
+    alternatives = {
+        "these are in standardised units; multiply by sd to get microvolts": ref / scale if scale != 1 else None,
+        "that is the mean squared error; take the square root": ref ** 2,
+        "that is the squared error in standardised units; take the square root and multiply by sd":
+            (ref / scale) ** 2 if scale != 1 else None,
+        f"the right numbers in reverse order; keep the order of the horizons {hs}": ref[::-1],
+        "these are the errors at exactly h samples ahead; the RMSE runs over all h forecast samples, 1 to h ahead, "
+        "as in step 3": per(lambda h: _persistence_rmse(s, window, h, only_step=True)),
+        f"off by one horizon: these are the RMSEs for horizons {[h + 1 for h in hs]}. A forecast of h samples "
+        "covers the h samples right after the window": per(lambda h: _persistence_rmse(s, window, h + 1)),
+        f"off by one horizon: these are the RMSEs for horizons {[h - 1 for h in hs]}. A forecast of h samples "
+        "covers the h samples right after the window":
+            per(lambda h: _persistence_rmse(s, window, h - 1)) if min(hs) > 1 else None,
+        "persistence repeats the last sample of the window (X[:, -1]); you repeated the one before it":
+            per(lambda h: _persistence_rmse(s, window, h, last=2)),
+        "persistence repeats the last sample of the window (X[:, -1]), not the first":
+            per(lambda h: _persistence_rmse(s, window, h, last=window)),
+        f"you used the same {n_longest} windows (those of the longest horizon) for every horizon; cut the windows "
+        "again for each h (make_windows(series, WINDOW, h)) so that each horizon uses all its test windows":
+            per(lambda h: _persistence_rmse(s, window, h, n=n_longest)),
+    }
+    for hint, alt in alternatives.items():
+        if alt is not None and np.allclose(got, alt, rtol=2e-3, atol=1e-9):
+            return _done(False, f"{label}: {hint}.", quiet)
+    k = int(np.flatnonzero(~np.isclose(got, ref, rtol=2e-3, atol=1e-9))[0])
+    hint = (f"at horizon {hs[k]} your RMSE {got[k]:.4g} is {'too high' if got[k] > ref[k] else 'too low'} "
+            f"({int((~np.isclose(got, ref, rtol=2e-3, atol=1e-9)).sum())} of {len(hs)} differ)")
+    if 10 in hs:
+        hint += f". Horizon 10 must give the persistence RMSE of the table of step 3 ({ref[hs.index(10)]:.1f})"
+    return _done(False, f"{label}: {hint}; use the test part of the series, the last sample of each window, and "
+                        "the square root of the mean over all windows and forecast samples.", quiet)
+
+
+__all__ += ["check_heart_rate", "check_images_per_patient", "check_horizon_rmse"]
+STUBS.update({
+    "check_heart_rate": (
+        "from helpers.checks import check_heart_rate\n\n\n"
+        "def heart_rate(signal, fs):\n"
+        "    # TODO: your answer: beats per minute of one ECG lead sampled at fs Hz (R peaks, then RR intervals)\n"
+        "    ...\n\n\n"
+        "check_heart_rate(heart_rate)"
+    ),
+})
+
+
+# ---------------------------------------------------------------- one number against a recomputed reference
+def _scalar_answer(label: str, answer: Any, quiet: bool, per_item: str = "") -> tuple[float | None, Feedback | None]:
+    """``(number, None)`` for an answer that is one finite number, else ``(None, feedback)`` in words."""
+    if _unanswered(answer):
+        return None, _done(False, f"{label}: {_FILL_IN}", quiet)
+    if isinstance(answer, (str, bytes, dict)):
+        return None, _done(False, f"{label}: expected one number, got {type(answer).__name__} {answer!r:.60}.", quiet)
+    got = _number(answer)
+    if got is None:
+        size = np.size(answer) if not isinstance(answer, (set, frozenset)) else -1
+        hint = f" (that is {size} numbers: {per_item})" if per_item and size > 1 else ""
+        return None, _done(False, f"{label}: expected one number, got {type(answer).__name__}{hint}.", quiet)
+    if not math.isfinite(got):
+        return None, _done(False, f"{label}: your answer is {got}; expected a finite number.", quiet)
+    return got, None
+
+
+def _judge_number(label: str, got: float, ref: float, atol: float, alternatives: dict[str, float | None],
+                  right: str, quiet: bool, fraction: bool = True) -> Feedback:
+    """Correct within ``atol``; else the first known mistake whose value ``got`` matches; else too high / too low."""
+    if abs(got - ref) <= atol:
+        return _done(True, f"{label}: {right}", quiet)
+    for hint, value in alternatives.items():
+        if value is not None and math.isfinite(value) and abs(got - value) <= atol and abs(value - ref) > atol:
+            return _done(False, f"{label}: {hint}.", quiet)
+    if fraction and 1 < got <= 100 and abs(got / 100 - ref) <= atol:
+        return _done(False, f"{label}: that looks like a percentage; give a fraction between 0 and 1 "
+                            f"({got / 100:.3f}, not {got:g}).", quiet)
+    if fraction and not 0 <= got <= 1:
+        return _done(False, f"{label}: {got:.4g} cannot be right, it is a fraction between 0 and 1.", quiet)
+    return _done(False, f"{label}: {got:.3f} is {'too high' if got > ref else 'too low'} (off by more than "
+                        f"{atol:g}).", quiet)
+
+
+def _auc(y: np.ndarray, score: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, score))
+
+
+def _positive_column(pred: Any) -> np.ndarray:
+    """The positive-class probability from ``model.predict``: the only column, or column 1 of two."""
+    p = np.asarray(pred, dtype=np.float64)
+    if p.ndim == 2 and p.shape[1] == 2:
+        return p[:, 1]
+    return p.reshape(len(p), -1)[:, -1]
+
+
+def check_pointing_game(answer: Any, maps: Any, centers: Any, radii: Any, tolerance: float = 1.0,
+                        quiet: bool = False) -> Feedback:
+    """Check a pointing-game score: the share of ``maps`` whose maximum lies within ``radius + tolerance`` px
+    of the lesion centre, recomputed with :func:`helpers.explain.pointing_game` (agreement within 0.001).
+
+    Used in 05, exercise 1 (occlusion maps, tolerance ``TOL``) and exercise 2 (Grad-CAM conv 2 at tolerance 0).
+    """
+    from . import explain
+
+    label = f"pointing-game score (tolerance {tolerance:g} px)"
+    got, fb = _scalar_answer(label, answer, quiet, per_item="one hit per image? give their mean, the share of hits")
+    if fb is not None:
+        arr = _as_array(answer) if not _unanswered(answer) else None
+        if arr is not None and arr.ndim == 1 and len(arr) == len(np.asarray(radii)) and np.isin(arr, (0, 1)).all():
+            return _done(False, f"{label}: these are the {len(arr)} hits themselves; the score is their mean "
+                                "(the share of hits).", quiet)
+        return fb
+    ref = float(explain.pointing_game(maps, centers, radii, tolerance).mean())
+    n = len(np.asarray(radii))
+    shape = np.asarray(maps).shape[1:3]
+    alternatives: dict[str, float | None] = {
+        f"that is the number of hits; divide by the {n} images": ref * n if n > 1 else None,
+        "that is the chance level (a random pixel), not the score of the maps":
+            explain.chance_hit_rate(tuple(shape), centers, radii, tolerance),
+        "that is the share of misses; the score is the share of hits": 1 - ref,
+    }
+    for other in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0):
+        if other != tolerance:
+            alternatives[f"that is the score at tolerance {other:g} px; this one asks for {tolerance:g} px "
+                         "(the tolerance is added to the radius)"] = float(
+                explain.pointing_game(maps, centers, radii, other).mean())
+    return _judge_number(label, got, ref, 1e-3, alternatives,
+                         f"{got:.3f} ({round(ref * n)} hits of {n} maps).", quiet)
+
+
+def check_late_fusion_auc(answer: Any, model: Any, x_train: Any, m_train: Any, y_train: Any, x_test: Any,
+                          m_test: Any, y_test: Any, quiet: bool = False) -> Feedback:
+    """Check the test AUC of late fusion: a logistic regression on (logit of the image model's probability,
+    marker), fitted on the training set, scored on the test set (agreement within 0.005).
+
+    Used in 05, exercise 3. ``model`` is the image CNN (``model.predict(x)[:, 1]`` is the lesion probability).
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    from . import metrics
+
+    label = "late-fusion test AUC"
+    got, fb = _scalar_answer(label, answer, quiet, per_item="one probability per image? score them with roc_auc_score")
+    if fb is not None:
+        return fb
+    p_tr = _positive_column(model.predict(x_train, verbose=0))
+    p_te = _positive_column(model.predict(x_test, verbose=0))
+    y_tr, y_te = np.asarray(y_train).ravel(), np.asarray(y_test).ravel()
+    m_tr, m_te = np.asarray(m_train, dtype=np.float64).ravel(), np.asarray(m_test, dtype=np.float64).ravel()
+
+    def fused(a_tr: np.ndarray, a_te: np.ndarray) -> tuple[LogisticRegression, np.ndarray]:
+        return LogisticRegression().fit(np.column_stack([a_tr, m_tr]), y_tr), np.column_stack([a_te, m_te])
+
+    lr, f_te = fused(metrics.logit(p_tr), metrics.logit(p_te))
+    ref = _auc(y_te, lr.predict_proba(f_te)[:, 1])
+    lr_p, f_te_p = fused(p_tr, p_te)
+    alternatives = {
+        "that is the AUC of the image CNN alone; feed its logit and the marker to the logistic regression":
+            _auc(y_te, p_te),
+        "that is the AUC of the marker alone; the fusion uses the image CNN's logit too": _auc(y_te, m_te),
+        "that is the AUC on the training set; score the fitted regression on the test set":
+            _auc(y_tr, lr.predict_proba(np.column_stack([metrics.logit(p_tr), m_tr]))[:, 1]),
+        "that is the AUC of hard decisions (predict gives 0/1); use predict_proba(...)[:, 1], the probability":
+            _auc(y_te, lr.predict(f_te)),
+        "that is 1 - AUC: the probability of the lesion class is column 1 of predict_proba, not column 0":
+            1 - ref,
+        "close, but you fed the probability itself; the exercise feeds it as a logit (metrics.logit), which a "
+        "logistic regression combines linearly with the marker": _auc(y_te, lr_p.predict_proba(f_te_p)[:, 1]),
+    }
+    return _judge_number(label, got, ref, 5e-3, alternatives,
+                         f"{got:.3f} (image logit + marker, fitted on the {len(y_tr)} training images).", quiet)
+
+
+def check_reversed_auc(answer: Any, model: Any, volumes: Any, y: Any, quiet: bool = False) -> Feedback:
+    """Check the test AUC of a sequence model fed the slices in reverse order (``volumes[:, ::-1]``), recomputed
+    with ``model.predict`` (agreement within 0.005).
+
+    Used in 02, exercise 2 (the one-way SimpleRNN on the simulated test volumes, without retraining).
+    """
+    label = "test AUC with the slices reversed"
+    got, fb = _scalar_answer(label, answer, quiet, per_item="one probability per volume? score them with "
+                                                           "roc_auc_score")
+    if fb is not None:
+        return fb
+    v, yy = np.asarray(volumes), np.asarray(y).ravel()
+    ref = _auc(yy, _positive_column(model.predict(np.ascontiguousarray(v[:, ::-1]), verbose=0)))
+    forward = _auc(yy, _positive_column(model.predict(v, verbose=0)))
+    alternatives = {
+        "that is the AUC with the slices in their usual order; reverse the slice axis, volumes[:, ::-1]": forward,
+        "that is 1 - AUC: score the probability of a lesion (label 1)": 1 - ref,
+    }
+    if v.ndim >= 3:
+        alternatives["you reversed the rows of each slice (axis 2); the slices are axis 1: volumes[:, ::-1]"] = _auc(
+            yy, _positive_column(model.predict(np.ascontiguousarray(v[:, :, ::-1]), verbose=0)))
+    return _judge_number(label, got, ref, 5e-3, alternatives,
+                         f"{got:.3f} (in the usual order {forward:.3f}).", quiet)
+
+
+def check_tta_gain(answer: Any, model: Any, x: Any, y: Any, quiet: bool = False) -> Feedback:
+    """Check the change of the validation AUC from test-time augmentation: AUC of the mean probability over each
+    image and its left-right mirror (``x[:, :, ::-1]``) minus the AUC of the plain probability (within 0.002).
+
+    Used in 01, exercise 4. ``model.predict(x)[:, 1]`` is the probability scored by the AUC, as in the notebook.
+    """
+    label = "AUC with TTA minus AUC without"
+    got, fb = _scalar_answer(label, answer, quiet)
+    if fb is not None:
+        return fb
+    xx, yy = np.asarray(x), np.asarray(y).ravel()
+
+    def prob(images: np.ndarray) -> np.ndarray:
+        return _positive_column(model.predict(np.ascontiguousarray(images), verbose=0))
+
+    plain, mirrored = prob(xx), prob(xx[:, :, ::-1])
+    auc_plain = _auc(yy, plain)
+    ref = _auc(yy, (plain + mirrored) / 2) - auc_plain
+    alternatives = {
+        "the sign is reversed: TTA minus plain, so a gain is positive": -ref,
+        "that is the AUC with TTA itself; subtract the AUC without it": ref + auc_plain,
+        "you scored the mirror images alone; TTA averages the probabilities of the image and its mirror":
+            _auc(yy, mirrored) - auc_plain,
+        "you flipped up-down (axis 1); a left-right mirror reverses the columns, x[:, :, ::-1]":
+            _auc(yy, (plain + prob(xx[:, ::-1])) / 2) - auc_plain,
+    }
+    if abs(got) > 1 and abs(got / 100 - ref) <= 2e-3:
+        return _done(False, f"{label}: that looks like percentage points; give the difference of two AUCs "
+                            f"({got / 100:+.3f}).", quiet)
+    if abs(got - ref) <= 2e-3:
+        return _done(True, f"{label}: {got:+.3f} (without TTA {auc_plain:.3f}).", quiet)
+    return _judge_number(label, got, ref, 2e-3, alternatives, "", quiet, fraction=False)
+
+
+def check_otsu_dice(answer: Any, images: Any, truth: Any, quiet: bool = False) -> Feedback:
+    """Check the mean Dice per image of Otsu's method: each image thresholded at its own
+    ``skimage.filters.threshold_otsu``, pixels above it against the ``truth`` masks (agreement within 0.002).
+
+    Used in 06, exercise 3 (white matter on the lesion-free test images).
+    """
+    from skimage.filters import threshold_otsu
+
+    label = "mean Dice of Otsu's threshold"
+    got, fb = _scalar_answer(label, answer, quiet, per_item="one Dice per image? give their mean")
+    if fb is not None:
+        return fb
+    imgs = np.asarray(images, dtype=np.float64)
+    if imgs.ndim == 4 and imgs.shape[-1] == 1:
+        imgs = imgs[..., 0]
+    t = np.asarray(truth).astype(bool).reshape(imgs.shape)
+    pred = np.stack([im > threshold_otsu(im) for im in imgs])
+    per = np.array([_dice_reference(a, b) for a, b in zip(t, pred)])
+    ref = float(per.mean())
+    inter, union = (t & pred).sum(axis=(1, 2)), (t | pred).sum(axis=(1, 2))
+    one_cut = imgs > threshold_otsu(imgs)
+    alternatives = {
+        "that is the Dice of all pixels pooled; the exercise asks for the mean of the Dice of each image":
+            _dice_reference(t, pred),
+        "that is the mean IoU; Dice = 2|A∩B| / (|A| + |B|)": float(np.mean(np.where(union, inter / np.maximum(union, 1),
+                                                                                       1.0))),
+        "you used one threshold for all images together; Otsu's method picks one per image (threshold_otsu(im) for "
+        "each im)": float(np.mean([_dice_reference(a, b) for a, b in zip(t, one_cut)])),
+        "you kept the pixels below the threshold; white matter is the bright side (im > threshold)":
+            float(np.mean([_dice_reference(a, ~b) for a, b in zip(t, pred)])),
+    }
+    return _judge_number(label, got, ref, 2e-3, alternatives, f"{got:.3f} over {len(per)} images.", quiet)
+
+
+__all__ += ["check_pointing_game", "check_late_fusion_auc", "check_reversed_auc", "check_tta_gain",
+            "check_otsu_dice"]

@@ -171,37 +171,78 @@ def _check_level(level: float) -> None:
         raise MetricInputError(f"level must be between 0 and 1 (e.g. 0.95); got {level!r}.")
 
 
+def weighted_auc(positive: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """ROC AUC of each row of ``weights`` (shape ``(n_rows, n_cases)``): a Mann-Whitney AUC in which case i
+    counts ``weights[k, i]`` times (a tie counting one half), i.e. ``roc_auc_score`` on the case list repeated
+    by those counts. The engine of the patient-level bootstrap (:func:`patient_weights` gives the rows) and of
+    :mod:`helpers.subgroups`. ``positive``: boolean per case. NaN for a row without positives or negatives.
+    """
+    order = np.argsort(score, kind="mergesort")
+    s, pos, w = score[order], positive[order], weights[:, order]
+    wn, wp = w * ~pos, w * pos
+    cn = np.cumsum(wn, axis=1)
+    start = np.r_[True, s[1:] != s[:-1]]
+    group = np.cumsum(start) - 1
+    starts = np.flatnonzero(start)
+    ends = np.r_[starts[1:], len(s)] - 1
+    before = np.where(starts > 0, cn[:, np.maximum(starts - 1, 0)], 0.0)  # negatives' weight below each tie group
+    tied = cn[:, ends] - before
+    num = (wp * (before[:, group] + 0.5 * tied[:, group])).sum(axis=1)
+    den = wp.sum(axis=1) * wn.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return num / den
+
+
+def _bootstrap_aucs(positive: np.ndarray, scores: list[np.ndarray], n_boot: int, seed: int,
+                    patients: Any) -> list[np.ndarray]:
+    """The resampled AUCs of each of ``scores``, all on the same resamples (so a difference is paired):
+    of cases (``patients`` None, :func:`_stratified_indices`) or of whole patients (:func:`patient_weights`)."""
+    if patients is None:
+        rows = _stratified_indices(positive, n_boot, seed)
+        return [_resampled_aucs(positive, s, rows) for s in scores]
+    weights = patient_weights(positive.astype(int), patients, n_boot, seed)
+    return [weighted_auc(positive, s, weights) for s in scores]
+
+
 def bootstrap_auc(y_true: Any, y_score: Any, n_boot: int = 1000, level: float = 0.95, seed: int = 0,
-                  pos_label: int = 1) -> Interval:
+                  pos_label: int = 1, patients: Any = None) -> Interval:
     """ROC AUC with a percentile bootstrap confidence interval.
 
     Cases are resampled with replacement within each class (a stratified bootstrap, as pROC
     does), so every resample has both classes and the prevalence of the test set.
+    patients: one patient id per case; then whole **patients** are resampled instead, the sick and the
+    healthy ones separately, keeping their numbers (:func:`patient_weights`), and each resample's AUC counts
+    every case as often as its patient was drawn. Images of one patient are alike, so treating them as
+    independent cases gives too narrow an interval. ``None``: every case is its own patient (the case
+    bootstrap above). Taught in 04, step 2 (first used in 01, step 8); with ``patients`` in 02, step 2.
     """
     from sklearn.metrics import roc_auc_score
 
     _check_level(level)
     positive, s = check_binary(y_true, y_score, pos_label=pos_label)
-    boots = _resampled_aucs(positive, s, _stratified_indices(positive, n_boot, seed))
-    lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
+    boots = _bootstrap_aucs(positive, [s], n_boot, seed, patients)[0]
+    lo, hi = np.quantile(boots[np.isfinite(boots)], [(1 - level) / 2, (1 + level) / 2])
     return Interval(float(roc_auc_score(positive, s)), float(lo), float(hi), level, n_boot)
 
 
 def paired_bootstrap_auc(y_true: Any, score_a: Any, score_b: Any, n_boot: int = 1000, level: float = 0.95,
-                         seed: int = 0, pos_label: int = 1) -> Interval:
+                         seed: int = 0, pos_label: int = 1, patients: Any = None) -> Interval:
     """AUC(a) − AUC(b) of two models scored on the *same* cases, with a paired bootstrap CI.
 
     Each resample draws the same cases for both models, so what the cases share cancels out.
     ``p_value``: two-sided bootstrap p-value of "no difference" (twice the smaller share of
     resampled differences on either side of 0).
+    patients: one patient id per case; then each resample draws whole patients, as in :func:`bootstrap_auc`.
+    Taught in 04, step 2 (first used in 01, step 8); with ``patients`` in 02, step 2 and 03, step 3.
     """
     from sklearn.metrics import roc_auc_score
 
     _check_level(level)
     positive, a = check_binary(y_true, score_a, pos_label=pos_label)
     _, b = check_binary(y_true, score_b, pos_label=pos_label)
-    rows = _stratified_indices(positive, n_boot, seed)
-    diffs = _resampled_aucs(positive, a, rows) - _resampled_aucs(positive, b, rows)
+    auc_a, auc_b = _bootstrap_aucs(positive, [a, b], n_boot, seed, patients)
+    diffs = auc_a - auc_b
+    diffs = diffs[np.isfinite(diffs)]
     lo, hi = np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2])
     p = min(1.0, 2 * min(np.mean(diffs <= 0), np.mean(diffs >= 0)))
     est = roc_auc_score(positive, a) - roc_auc_score(positive, b)

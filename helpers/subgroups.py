@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .metrics import Interval, MetricInputError, _patient_ids, check_binary, patient_weights
+from .metrics import Interval, MetricInputError, _patient_ids, check_binary, patient_weights, weighted_auc
 
 METRICS = ("auc", "sensitivity", "specificity", "accuracy", "brier", "ece")
 
@@ -31,24 +31,6 @@ class SubgroupInputError(MetricInputError):
 
 
 # ---------------------------------------------------------------- weighted metrics (one row per bootstrap draw)
-def _weighted_auc(positive: np.ndarray, score: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """ROC AUC of each row of weights ``w`` (Mann-Whitney with weights; a tie counts one half)."""
-    order = np.argsort(score, kind="mergesort")
-    s, pos, w = score[order], positive[order], w[:, order]
-    wn, wp = w * ~pos, w * pos
-    cn = np.cumsum(wn, axis=1)
-    start = np.r_[True, s[1:] != s[:-1]]
-    group = np.cumsum(start) - 1
-    starts = np.flatnonzero(start)
-    ends = np.r_[starts[1:], len(s)] - 1
-    before = np.where(starts > 0, cn[:, np.maximum(starts - 1, 0)], 0.0)  # negatives' weight below each tie group
-    tied = cn[:, ends] - before
-    num = (wp * (before[:, group] + 0.5 * tied[:, group])).sum(axis=1)
-    den = wp.sum(axis=1) * wn.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return num / den
-
-
 def weighted_metric(name: str, y_true: Any, score: Any, weights: Any, threshold: float = 0.5, pos_label: int = 1,
                     n_bins: int = 10) -> np.ndarray:
     """One metric for every row of ``weights`` (shape ``(n_draws, n_cases)``): a vector of ``n_draws`` values.
@@ -73,7 +55,7 @@ def weighted_metric(name: str, y_true: Any, score: Any, weights: Any, threshold:
     flag = s >= threshold
     with np.errstate(invalid="ignore", divide="ignore"):
         if name == "auc":
-            return _weighted_auc(positive, s, w)
+            return weighted_auc(positive, s, w)
         if name == "sensitivity":
             return (w * (positive & flag)).sum(1) / (w * positive).sum(1)
         if name == "specificity":

@@ -170,14 +170,22 @@ def augment(x: np.ndarray, rng: np.random.Generator, flip: str | None, shift: in
 # ---------------------------------------------------------------- training record
 class History:
     """What :func:`fit` returns next to the model: per-epoch ``history`` (a dict, as Keras's ``History``),
-    the decision ``threshold`` chosen on validation, and ``info`` (recipe, options, epochs, seconds...)."""
+    the decision ``threshold`` chosen on validation, and ``info`` (recipe, options, epochs, seconds...).
+
+    ``weights_after``: for the article recipe, the CNN's weights after every epoch, ``{epoch: [arrays]}``
+    (epochs count from 1; :func:`cached_fit` keeps them in the cache too), so that a notebook can look at
+    the same network earlier in its training without training it again: ``models.article_cnn(...)`` then
+    ``set_weights(history.weights_after[3])``. Empty for the better recipe.
+    """
 
     def __init__(self, history: dict[str, list[float]] | None = None, threshold: float | None = None,
-                 info: dict[str, Any] | None = None, cached: bool = False):
+                 info: dict[str, Any] | None = None, cached: bool = False,
+                 weights_after: dict[int, list[np.ndarray]] | None = None):
         self.history = history or {}
         self.threshold = threshold
         self.info = info or {}
         self.cached = cached
+        self.weights_after = weights_after or {}
 
     @property
     def epoch(self) -> list[int]:
@@ -339,12 +347,14 @@ def _fit(cfg: dict[str, Any], x_train: np.ndarray, y_train: np.ndarray, x_val: A
     mean, std = float(x_train.mean()), float(x_train.std()) or 1.0
     epochs, batch = cfg["epochs"], cfg["batch_size"]
     hist: dict[str, list[float]] = {}
+    weights_after: dict[int, list[np.ndarray]] = {}
     t0, c0 = time.perf_counter(), time.process_time()
     if cfg["recipe"] == "article":
         inner, model = build(cfg, x_train.shape[1:], n_classes, mean, std)
         cbs = [_Budget(t0, seconds)] if seconds else []
         if has_val:  # scored after every epoch; the article's training never looks at it
             cbs.append(_ValScores(x_val / 255.0, y_val))
+        cbs.append(_KeepWeights(weights_after))
         inner.fit(x_train / 255.0, y_train, epochs=epochs, batch_size=batch, verbose=verbose,
                   callbacks=cbs + list(callbacks or []))
         hist.update({k: [float(v) for v in vals] for k, vals in inner.history.history.items()})
@@ -371,7 +381,7 @@ def _fit(cfg: dict[str, Any], x_train: np.ndarray, y_train: np.ndarray, x_val: A
             "train_seconds": round(train_s, 1), "cpu_seconds": round(cpu_s, 1), "parameters": int(model.count_params()),
             "mean": mean, "std": std, "n_classes": n_classes, "input_shape": list(x_train.shape[1:]),
             "aug_seed": aug_seed}
-    return final, History(hist, threshold, info)
+    return final, History(hist, threshold, info, weights_after=weights_after)
 
 
 def _train_member(model: Any, cfg: dict[str, Any], x_train: np.ndarray, y_train: np.ndarray, x_val: Any, y_val: Any,
@@ -415,6 +425,17 @@ def _Budget(t0: float, seconds: float):
                 self.model.stop_training = True
 
     return Budget()
+
+
+def _KeepWeights(store: dict[int, list[np.ndarray]]):
+    """Copies the weights into ``store[epoch]`` after every epoch (epochs count from 1)."""
+    import keras
+
+    class KeepWeights(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            store[epoch + 1] = [np.array(w, copy=True) for w in self.model.get_weights()]
+
+    return KeepWeights()
 
 
 def _ValScores(x_val: np.ndarray, y_val: np.ndarray):
@@ -463,7 +484,7 @@ def _with_scaling(model: Any, factor: float):
 
 
 # ---------------------------------------------------------------- cache of trained models
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: the article recipe's entries hold the weights after every epoch
 
 
 def _digest(*arrays: np.ndarray) -> str:
@@ -542,31 +563,42 @@ def models_dir() -> Path:
     return data.cache_dir() / "models"
 
 
-def _save_entry(path: Path, weights: list[np.ndarray], meta: dict[str, Any]) -> None:
-    """Write weights and metadata to ``path`` atomically (:func:`helpers.data.save_npz`), mode 0o666 minus umask."""
+def _save_entry(path: Path, weights: list[np.ndarray], meta: dict[str, Any],
+                weights_after: dict[int, list[np.ndarray]] | None = None) -> None:
+    """Write weights (and the weights after each epoch) and metadata to ``path`` atomically
+    (:func:`helpers.data.save_npz`), mode 0o666 minus umask."""
     from .data import save_npz
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {**meta, "weights_sha256": _digest(*weights)}
+    after = weights_after or {}
+    meta = {**meta, "weights_sha256": _digest(*weights),
+            "weights_after_sha256": {str(e): _digest(*ws) for e, ws in after.items()}}
     arrays = {f"w{i:04d}": w for i, w in enumerate(weights)}
+    for e, ws in after.items():
+        arrays.update({f"e{int(e):04d}_{i:04d}": w for i, w in enumerate(ws)})
     arrays["meta"] = np.frombuffer(json.dumps(meta, default=str).encode(), dtype=np.uint8)
     save_npz(path, arrays)
 
 
-def _load_entry(path: Path, key: str) -> tuple[list[np.ndarray], dict[str, Any]]:
-    """Read a cache entry; raise ``ValueError`` if anything is missing, truncated or does not match."""
+def _load_entry(path: Path, key: str) -> tuple[list[np.ndarray], dict[str, Any], dict[int, list[np.ndarray]]]:
+    """Read a cache entry: ``(weights, meta, weights after each epoch)``; raise ``ValueError`` if anything is
+    missing, truncated or does not match."""
     try:
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(bytes(f["meta"]).decode())
             n = sum(1 for k in f.files if k.startswith("w"))
             weights = [f[f"w{i:04d}"] for i in range(n)]
+            after = {int(e): [f[f"e{int(e):04d}_{i:04d}"] for i in range(n)]
+                     for e in meta.get("weights_after_sha256", {})}
     except (OSError, KeyError, EOFError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"unreadable ({type(exc).__name__}: {exc})") from None
     if meta.get("key") != key:
         raise ValueError("its key does not match its name")
     if meta.get("weights_sha256") != _digest(*weights):
         raise ValueError("its weights do not match their checksum")
-    return weights, meta
+    if any(meta["weights_after_sha256"][str(e)] != _digest(*ws) for e, ws in after.items()):
+        raise ValueError("its weights after an epoch do not match their checksum")
+    return weights, meta, after
 
 
 def cached_fit(recipe: str, x_train: Any, y_train: Any, x_val: Any = None, y_val: Any = None,
@@ -605,8 +637,9 @@ def cached_fit(recipe: str, x_train: Any, y_train: Any, x_val: Any = None, y_val
     path = path / f"{cfg['recipe']}_{key}.npz"
     if path.exists():
         try:
-            weights, meta = _load_entry(path, key)
+            weights, meta, after = _load_entry(path, key)
             history = History.from_json(meta["history"], cached=True)
+            history.weights_after = after
             info = history.info
             keras.utils.set_random_seed(int(seed))
             _, model = build(cfg, tuple(info["input_shape"]), int(info["n_classes"]), info["mean"], info["std"])
@@ -618,7 +651,8 @@ def cached_fit(recipe: str, x_train: Any, y_train: Any, x_val: Any = None, y_val
             path.unlink(missing_ok=True)
     final, history = _fit(cfg, x_train, y_train, x_val, y_val, None, verbose, seed)
     try:
-        _save_entry(path, final.get_weights(), {"key": key, "material": material, "history": history.to_json()})
+        _save_entry(path, final.get_weights(), {"key": key, "material": material, "history": history.to_json()},
+                    history.weights_after)
     except OSError as exc:
         print(f"[cache] could not write {path} ({exc}); the model is trained but not cached.", file=sys.stderr)
     return final, history

@@ -277,3 +277,245 @@ def test_tensorflow_not_imported_at_module_level():
 
     code = "import sys, helpers.checks; print('tensorflow' in sys.modules or 'keras' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------- notebook 00: heart rate, images per patient
+def r_peak_rate(signal, fs):
+    from scipy.signal import find_peaks
+
+    peaks, _ = find_peaks(signal, height=np.percentile(signal, 99) * 0.5, distance=int(0.3 * fs))
+    return 60 / (np.diff(peaks).mean() / fs)
+
+
+def test_heart_rate_right_answers():
+    assert check(checks.check_heart_rate, r_peak_rate)
+
+    def median_rate(signal, fs):                       # another sound method: the median RR interval
+        from scipy.signal import find_peaks
+
+        peaks, _ = find_peaks(signal, height=0.6 * signal.max(), distance=int(0.4 * fs))
+        return np.float32(60 / np.median(np.diff(peaks) / fs))
+
+    assert check(checks.check_heart_rate, median_rate)
+    # the reference on the made-up ECG is the rate it was made with
+    assert abs(r_peak_rate(checks._synthetic_ecg(), 500.0) - 72) < 0.1
+
+
+def test_heart_rate_wrong_answers_get_specific_hints():
+    from scipy.signal import find_peaks
+
+    def peaks_of(s, fs, height=None):
+        h = np.percentile(s, 99) * 0.5 if height is None else height
+        return find_peaks(s, height=h, distance=int(0.3 * fs))[0]
+
+    fb = check(checks.check_heart_rate, lambda s, fs: r_peak_rate(s, fs) / 60)
+    assert not fb and "beats per second" in fb.message and "multiply by 60" in fb.message
+    fb = check(checks.check_heart_rate, lambda s, fs: 60 / np.diff(peaks_of(s, fs)).mean())
+    assert not fb and "in samples" in fb.message and "divide them by fs" in fb.message
+    fb = check(checks.check_heart_rate, lambda s, fs: np.diff(peaks_of(s, fs)).mean() / fs)
+    assert not fb and "RR interval in seconds" in fb.message
+    fb = check(checks.check_heart_rate, lambda s, fs: peaks_of(s, fs))
+    assert not fb and "R peaks themselves" in fb.message
+    fb = check(checks.check_heart_rate, lambda s, fs: len(peaks_of(s, fs)))
+    assert not fb and "number of beats" in fb.message
+    fb = check(checks.check_heart_rate, lambda s, fs: 60 * len(peaks_of(s, fs)) / (len(s) / fs))
+    assert not fb and "partial beats" in fb.message and "lead II (1000 Hz" in fb.message
+    fb = check(checks.check_heart_rate, lambda s, fs: r_peak_rate(s, 1000.0))          # ignores fs
+    assert not fb and "250 Hz" in fb.message and "argument fs" in fb.message
+    fb = check(checks.check_heart_rate, lambda s, fs: 60 / (np.diff(peaks_of(s, fs, height=0.5)).mean() / fs))
+    assert not fb and "microvolts" in fb.message and "relative" in fb.message
+
+
+def test_heart_rate_broken_answers_are_reported_not_raised():
+    assert "replace the `...`" in check(checks.check_heart_rate, ...).message
+    assert "forget `return`" in check(checks.check_heart_rate, lambda s, fs: None).message
+    assert "expected a function" in check(checks.check_heart_rate, 61.0).message
+    assert "TypeError" in check(checks.check_heart_rate, lambda s: 61.0).message
+    assert "one number" in check(checks.check_heart_rate, lambda s, fs: "sixty").message
+    assert not check(checks.check_heart_rate, lambda s, fs: float("nan"))
+    assert "ZeroDivisionError" in check(checks.check_heart_rate, lambda s, fs: 1 / 0).message
+
+
+PATIENTS = np.array([5, 5, 7, 7, 7, 9, 9, 9, 9, 2])      # ids 2, 5, 7, 9 with 1, 2, 3, 4 images
+
+
+def test_images_per_patient_right_answers():
+    pd = pytest.importorskip("pandas")
+    assert check(checks.check_images_per_patient, np.array([1, 2, 3, 4]), PATIENTS)
+    assert check(checks.check_images_per_patient, [1.0, 2.0, 3.0, 4.0], PATIENTS)
+    assert check(checks.check_images_per_patient, {9: 4, 2: 1, 7: 3, 5: 2}, PATIENTS)
+    assert check(checks.check_images_per_patient, {np.int32(2): np.int64(1), 5: 2, 7: 3, 9: 4}, PATIENTS)
+    assert check(checks.check_images_per_patient, pd.Series(PATIENTS).value_counts(), PATIENTS)   # indexed by id
+    fb = check(checks.check_images_per_patient, [1, 2, 3, 4], PATIENTS)
+    assert "4 patients, 10 images" in fb.message
+
+
+def test_images_per_patient_wrong_answers_get_specific_hints():
+    pd = pytest.importorskip("pandas")
+    C = checks.check_images_per_patient
+    fb = check(C, np.bincount(PATIENTS), PATIENTS)
+    assert not fb and "np.bincount" in fb.message and "np.unique(patients)" in fb.message
+    fb = check(C, pd.Series(PATIENTS).value_counts().to_numpy(), PATIENTS)            # sorted by count
+    assert not fb and "another order" in fb.message and "sort_index" in fb.message
+    fb = check(C, [2, 3, 4, 2], PATIENTS)
+    assert not fb and "add up to 11" in fb.message and "10 images" in fb.message
+    fb = check(C, [2, 2, 4, 2], PATIENTS)
+    assert not fb and "patient 2 has 1 image, you have 2" in fb.message
+    fb = check(C, [6, 4], PATIENTS)
+    assert not fb and "4 patients" in fb.message and "per label" in fb.message
+    fb = check(C, np.ones(10), PATIENTS)
+    assert not fb and "one number per image" in fb.message
+    fb = check(C, {2: 1, 5: 2, 7: 3}, PATIENTS)
+    assert not fb and "no entry for patient 9" in fb.message
+    fb = check(C, {2: 1, 5: 2, 7: 3, 9: 4, 3: 0}, PATIENTS)
+    assert not fb and "[3]" in fb.message and "leave them out" in fb.message
+    fb = check(C, {2: 1, 5: 2, 7: 3, 9: 4, 11: 2}, PATIENTS)
+    assert not fb and "11 does not occur" in fb.message
+    fb = check(C, 3, np.repeat([1, 4, 6], 3))
+    assert not fb and "every patient here has 3 images" in fb.message
+    fb = check(C, 3, PATIENTS)
+    assert not fb and "one number for 4 patients" in fb.message
+
+
+def test_images_per_patient_broken_answers_are_reported_not_raised():
+    pd = pytest.importorskip("pandas")
+    C = checks.check_images_per_patient
+    assert "replace the `...`" in check(C, ..., PATIENTS).message
+    assert "replace the `...`" in check(C, None, PATIENTS).message
+    assert "got str" in check(C, "four", PATIENTS).message
+    assert "shape (4, 1)" in check(C, np.array([[1], [2], [3], [4]]), PATIENTS).message
+    assert "a table" in check(C, pd.DataFrame({"n": [1, 2, 3, 4]}), PATIENTS).message
+    assert "nan" in check(C, [1, 2, np.nan, 4], PATIENTS).message
+    assert "patient ids" in check(C, {"a": 1}, PATIENTS).message
+    assert "one number" in check(C, {2: [1, 1], 5: 2, 7: 3, 9: 4}, PATIENTS).message
+
+
+def test_images_per_patient_on_the_simulated_training_set():
+    from helpers import data
+
+    pid = data.load("simlesion2d", "train").extras["patients"]
+    ids, counts = np.unique(pid, return_counts=True)
+    assert check(checks.check_images_per_patient, counts, pid)
+    assert "np.bincount" in check(checks.check_images_per_patient, np.bincount(pid), pid).message
+
+
+# ---------------------------------------------------------------- notebook 02: the forecasting horizon
+def horizon_case():
+    rng = np.random.default_rng(0)
+    t = np.arange(400) / 250
+    series = (np.sin(2 * np.pi * 1.1 * t) ** 15 + 0.05 * rng.normal(size=t.size)).astype(np.float32)
+    return series, (4, 10, 25), 50, 160.0
+
+
+def persistence_answers(series, horizons, window, scale, last=-1, extra_h=0, fixed=False):
+    from helpers import sequences
+
+    out = []
+    longest = len(series) - window - max(horizons) + 1
+    for h in horizons:
+        X, Y = sequences.make_windows(series, window, h + extra_h)
+        if fixed:
+            X, Y = X[:longest], Y[:longest]
+        out.append(float(np.sqrt(np.mean((np.repeat(X[:, last, :], h + extra_h, 1) - Y) ** 2)) * scale))
+    return np.array(out)
+
+
+def test_horizon_rmse_right_answers():
+    pd = pytest.importorskip("pandas")
+    s, hs, w, sd = horizon_case()
+    ref = persistence_answers(s, hs, w, sd)
+    assert np.all(np.diff(ref) > 0)
+    assert check(checks.check_horizon_rmse, ref, s, hs, w, sd)
+    assert check(checks.check_horizon_rmse, ref.tolist(), s, hs, w, sd)
+    assert check(checks.check_horizon_rmse, dict(zip(hs, ref)), s, hs, w, sd)
+    assert check(checks.check_horizon_rmse, pd.Series(ref, index=hs), s, hs, w, sd)
+    assert check(checks.check_horizon_rmse, ref * 1.001, s, hs, w, sd)              # float32 sums: within 0.2 %
+    assert check(checks.check_horizon_rmse, ref / sd, s, hs, w)                     # scale 1: standardised units
+
+
+def test_horizon_rmse_wrong_answers_get_specific_hints():
+    s, hs, w, sd = horizon_case()
+    ref = persistence_answers(s, hs, w, sd)
+    K = checks.check_horizon_rmse
+
+    def hint(answer):
+        fb = check(K, answer, s, hs, w, sd)
+        assert not fb
+        return fb.message
+
+    assert "multiply by sd" in hint(ref / sd)
+    assert "mean squared error" in hint(ref ** 2)
+    assert "squared error in standardised units" in hint((ref / sd) ** 2)
+    assert "reverse order" in hint(ref[::-1])
+    assert "off by one horizon" in hint(persistence_answers(s, hs, w, sd, extra_h=1))
+    assert "[5, 11, 26]" in hint(persistence_answers(s, hs, w, sd, extra_h=1))
+    assert "off by one horizon" in hint(persistence_answers(s, hs, w, sd, extra_h=-1))
+    assert "the one before it" in hint(persistence_answers(s, hs, w, sd, last=-2))
+    assert "not the first" in hint(persistence_answers(s, hs, w, sd, last=0))
+    assert "same 326 windows" in hint(persistence_answers(s, hs, w, sd, fixed=True))
+    at_h = []
+    for h in hs:
+        n = len(s) - w - h + 1
+        at_h.append(float(np.sqrt(np.mean((s[w + h - 1:w + h - 1 + n] - s[w - 1:w - 1 + n]) ** 2)) * sd))
+    assert "exactly h samples ahead" in hint(at_h)
+    msg = hint(np.r_[ref[:2], ref[2] * 0.9])
+    assert "at horizon 25" in msg and "too low" in msg and "table of step 3" in msg
+
+
+def test_horizon_rmse_broken_answers_are_reported_not_raised():
+    s, hs, w, sd = horizon_case()
+    K = checks.check_horizon_rmse
+    assert "replace the `...`" in check(K, ..., s, hs, w, sd).message
+    assert "replace the `...`" in check(K, None, s, hs, w, sd).message
+    assert "2 numbers for 3 horizons" in check(K, [1.0, 2.0], s, hs, w, sd).message
+    assert "one error per step ahead" in check(K, np.zeros(25), s, hs, w, sd).message
+    assert "one number for 3 horizons" in check(K, 100.0, s, hs, w, sd).message
+    assert "no entry for horizon 10" in check(K, {4: 1.0}, s, hs, w, sd).message
+    assert "keys of your dict" in check(K, {"four": 1.0}, s, hs, w, sd).message
+    assert "got list" in check(K, ["a", "b", "c"], s, hs, w, sd).message
+    assert "nan" in check(K, [np.nan, 1.0, 2.0], s, hs, w, sd).message
+
+
+def test_horizon_rmse_on_the_ecg_of_notebook_02():
+    from scipy.signal import decimate
+
+    from helpers import imaging
+
+    ecg = imaging.load_ecg(units="uV")
+    lead_ii = decimate(ecg.lead("II"), 4)
+    n_train = int(7 * ecg.fs / 4)
+    sd = lead_ii[:n_train].std()
+    z = ((lead_ii - lead_ii[:n_train].mean()) / sd).astype("float32")
+    series, hs = z[n_train - 50:], (4, 10, 25, 50)
+    assert check(checks.check_horizon_rmse, persistence_answers(series, hs, 50, sd), series, hs, 50, sd)
+
+
+def test_stubs_of_the_new_checkers():
+    assert "def heart_rate(signal, fs)" in checks.stub_for("check_heart_rate")
+    call = "check_images_per_patient(answer, train.extras['patients'])"
+    assert checks.stub_for(call).endswith(f"answer = ...\n{call}")
+    call = "check_horizon_rmse(answer, z_ii[n_train - WINDOW:], (4, 10, 25, 50), WINDOW, sd)"
+    assert checks.stub_for(call).endswith(f"answer = ...\n{call}")
+    # the unedited stubs run and say "not yet", with the names the notebooks define
+    namespace = {"train": type("T", (), {"extras": {"patients": PATIENTS}})(), "np": np}
+    s, hs, w, sd = horizon_case()
+    namespace.update(z_ii=np.r_[np.zeros(10, np.float32), s], n_train=10 + w, WINDOW=w, sd=sd)
+    for stub in (checks.stub_for("check_images_per_patient(answer, train.extras['patients'])"),
+                 checks.stub_for("check_horizon_rmse(answer, z_ii[n_train - WINDOW:], (4, 10, 25), WINDOW, sd)"),
+                 checks.stub_for("check_heart_rate")):
+        name = stub.rsplit("\n", 1)[1].split("(", 1)[0]
+        exec(compile(stub.replace(f"\n{name}(", f"\n_fb = {name}("), name, "exec"), namespace)
+        assert not namespace["_fb"] and namespace["_fb"].message.startswith("not yet:")
+
+
+def test_images_per_patient_other_forms():
+    C = checks.check_images_per_patient
+    ids, counts = np.unique(PATIENTS, return_counts=True)
+    assert "keep the counts only" in check(C, (ids, counts), PATIENTS).message
+    assert "dict(pairs)" in check(C, list(zip(ids, counts)), PATIENTS).message
+    assert check(C, dict(zip(ids, counts)), PATIENTS)
+    names = np.array(["ann", "bob", "bob"])                  # ids need not be numbers
+    assert check(C, [1, 2], names)
+    assert not check(C, [1, 2, 0], names)
+    assert check(C, {"ann": 1, "bob": 2}, names)
+    assert "no entry for patient bob" in check(C, {"ann": 1}, names).message

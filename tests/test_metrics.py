@@ -204,3 +204,66 @@ def test_patient_weights_bad_inputs():
         metrics.patient_weights(Y_PAT, PATIENTS, n_boot=10)
     with pytest.raises(MetricInputError, match="y_true"):
         metrics.patient_weights()
+
+
+# ---------------------------------------------------------------- AUC intervals over patients (notebooks 02 and 03)
+def test_weighted_auc_equals_roc_auc_score_on_the_cases_repeated_by_their_counts():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(2)
+    y = Y_PAT.copy()
+    y[::7] = 1 - y[::7]                                          # some patients with images of both labels
+    score = np.round(rng.uniform(0, 1, y.size) + 0.3 * y, 1)     # coarse: many tied scores
+    positive = y == 1
+    W = metrics.patient_weights(y, PATIENTS, n_boot=200, seed=1)
+    counts = W.astype(int)
+    expected = [roc_auc_score(np.repeat(positive, c), np.repeat(score, c)) for c in counts]
+    np.testing.assert_allclose(metrics.weighted_auc(positive, score, W), expected, rtol=0, atol=1e-12)
+    ci = metrics.bootstrap_auc(y, score, n_boot=200, seed=1, patients=PATIENTS)
+    np.testing.assert_allclose((ci.low, ci.high), np.quantile(expected, [0.025, 0.975]), rtol=0, atol=1e-12)
+    assert ci.estimate == roc_auc_score(positive, score)         # the estimate itself is unweighted
+
+
+def test_without_patients_the_case_bootstrap_is_unchanged():
+    rows = metrics._stratified_indices(Y == 1, 300, seed=4)
+    boots = metrics._resampled_aucs(Y == 1, RANDOM, rows)
+    ci = metrics.bootstrap_auc(Y, RANDOM, n_boot=300, seed=4, patients=None)
+    assert (ci.low, ci.high) == tuple(np.quantile(boots, [0.025, 0.975]))
+    assert ci == metrics.bootstrap_auc(Y, RANDOM, n_boot=300, seed=4)
+    diffs = metrics._resampled_aucs(Y == 1, PERFECT, rows) - boots
+    d = metrics.paired_bootstrap_auc(Y, PERFECT, RANDOM, n_boot=300, seed=4, patients=None)
+    assert (d.low, d.high) == tuple(np.quantile(diffs, [0.025, 0.975]))
+    assert d.p_value == min(1.0, 2 * min(np.mean(diffs <= 0), np.mean(diffs >= 0)))
+
+
+def test_every_case_its_own_patient_gives_about_the_case_bootstrap():
+    own = np.arange(Y.size)
+    for a, b in [(metrics.bootstrap_auc(Y, RANDOM), metrics.bootstrap_auc(Y, RANDOM, patients=own)),
+                 (metrics.paired_bootstrap_auc(Y, RANDOM, 0.5 * RANDOM + 0.5 * PERFECT),
+                  metrics.paired_bootstrap_auc(Y, RANDOM, 0.5 * RANDOM + 0.5 * PERFECT, patients=own))]:
+        assert a.estimate == b.estimate
+        assert abs(a.low - b.low) < 0.015 and abs(a.high - b.high) < 0.015
+
+
+def test_images_of_few_patients_give_a_wider_interval():
+    # 30 patients of 10 images each; the images of a patient share most of their score (strongly correlated)
+    rng = np.random.default_rng(3)
+    score = 0.6 * Y_PAT + np.repeat(rng.normal(size=N_PAT), PER) + 0.1 * rng.normal(size=Y_PAT.size)
+    other = score + np.repeat(0.5 * rng.normal(size=N_PAT), PER)
+    as_images = metrics.bootstrap_auc(Y_PAT, score)
+    as_patients = metrics.bootstrap_auc(Y_PAT, score, patients=PATIENTS)
+    assert as_patients.estimate == as_images.estimate
+    assert as_patients.high - as_patients.low > 2 * (as_images.high - as_images.low)
+    d_images = metrics.paired_bootstrap_auc(Y_PAT, score, other)
+    d_patients = metrics.paired_bootstrap_auc(Y_PAT, score, other, patients=PATIENTS)
+    assert d_patients.high - d_patients.low > 2 * (d_images.high - d_images.low)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: metrics.bootstrap_auc(Y_PAT, Y_PAT * 0.5, patients=PATIENTS[:-1]),
+    lambda: metrics.bootstrap_auc(Y_PAT, Y_PAT * 0.5, patients=PATIENTS[:, None]),
+    lambda: metrics.paired_bootstrap_auc(Y_PAT, Y_PAT * 0.5, Y_PAT * 0.2, patients=PATIENTS[:5]),
+])
+def test_auc_intervals_refuse_patients_of_the_wrong_shape(call):
+    with pytest.raises(MetricInputError, match=r"patients must be one id per case, shape \(300,\)"):
+        call()

@@ -244,6 +244,36 @@ def test_cache_entry_is_atomic_readable_and_corruption_is_retrained(tmp_path, ca
     assert h4.cached
 
 
+def test_article_weights_after_every_epoch_fresh_and_cached(tmp_path, capsys):
+    from helpers import models
+
+    s = _tiny_splits(tmp_path)
+    folder = tmp_path / "models"
+    kw = dict(epochs=2, seed=0, folder=folder)
+    m2, h = train.cached_fit("article", *s["train"], **kw)
+    assert sorted(h.weights_after) == [1, 2] and not h.cached
+    for a, b in zip(h.weights_after[2], m2.get_weights()):  # after the last epoch: the model itself
+        np.testing.assert_array_equal(a, b)
+    _, h1 = train.cached_fit("article", *s["train"], **{**kw, "epochs": 1, "folder": tmp_path / "other"})
+    for a, b in zip(h.weights_after[1], h1.weights_after[1]):  # epoch 1 of 2 = a 1-epoch training
+        np.testing.assert_array_equal(a, b)
+    _, hit = train.cached_fit("article", *s["train"], **kw)
+    assert hit.cached and sorted(hit.weights_after) == [1, 2]
+    cnn = models.article_cnn((28, 28, 1), 2)
+    cnn.set_weights(hit.weights_after[1])
+    for a, b in zip(cnn.get_weights(), h1.weights_after[1]):
+        np.testing.assert_array_equal(a, b)
+    (entry,) = folder.glob("*.npz")  # a changed snapshot is caught by its checksum and trained again
+    with np.load(entry) as f:
+        arrays = {k: f[k] for k in f.files}
+    arrays["e0001_0000"] = arrays["e0001_0000"] + 1
+    np.savez(entry, **arrays)
+    _, again = train.cached_fit("article", *s["train"], **kw)
+    assert not again.cached and "after an epoch" in capsys.readouterr().err
+    _, better = train.cached_fit("better", *s["train"], epochs=1, seed=0, folder=folder)
+    assert better.weights_after == {}
+
+
 def test_main_fixed_epochs_flip_and_cache(tmp_path, private_cache, capsys):
     """The command line trains a fixed number of epochs by default; --cache reuses the model the second time."""
     path = write_npz(tmp_path / "pneumoniamnist.npz")

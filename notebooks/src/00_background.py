@@ -513,23 +513,128 @@ print("stored as:", head.file_meta.TransferSyntaxUID.name)
 # learn the artefacts.
 
 # %% [markdown] tags=["exercise"]
-# **Exercise 3.** From the ECG, compute the heart rate from lead V5 instead of lead II. Is it the same? Why should it be?
+# **Exercise 3 (a heart rate from any lead).** Step 6 found the R peaks of lead II and turned the mean RR interval
+# into beats per minute.
+# (a) Write `heart_rate(signal, fs)` that does this for one lead sampled at `fs` Hz and returns beats per minute,
+# and run the checker: it tries your function on leads II and V5, on lead II reduced to 250 Hz, and on a made-up
+# ECG in microvolts at 72 beats/min.
+# (b) Compute the rate from lead V5 and from lead II. Is it the same? How many milliseconds apart are the R peaks
+# that the two leads give? Why should the rate agree?
+# (c) Run your function on all twelve leads. On which leads is the rate wrong? On which is it right for the wrong
+# reason? (Compare where each lead's peaks fall with the R peaks of lead II, and look at those leads in the figure
+# of step 6: what does `find_peaks` look for?)
+# *Figure (in the solution): the first 3 s of leads II, V2, V1 and aVR, each with the peaks that the method finds;
+# dotted lines mark the R peaks of lead II.*
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
-v5 = ecg.lead("V5")
-pk, _ = find_peaks(v5, height=np.percentile(v5, 99) * 0.5, distance=int(0.3 * ecg.fs))
-print(f"lead V5: {60 / (np.diff(pk).mean() / ecg.fs):.0f} beats/min")
-# The same heart beats in every lead; the leads only look at it from different directions.
+# %% tags=["solution"] jupyter={"source_hidden": true} check="check_heart_rate"
+from helpers.checks import check_heart_rate
+
+
+def r_peaks(signal, fs):
+    """Sample indices of the R peaks of one lead sampled at fs Hz, as in step 6."""
+    signal = np.asarray(signal, dtype=np.float64)
+    # a height relative to the signal (half its 99th percentile) works in mV and in µV alike; the minimum distance,
+    # 0.3 s, is converted to samples of *this* signal with its own fs
+    peaks, _ = find_peaks(signal, height=np.percentile(signal, 99) * 0.5, distance=int(0.3 * fs))
+    return peaks
+
+
+def heart_rate(signal, fs):
+    """Beats per minute: 60 / the mean RR interval, the intervals in seconds (samples / fs)."""
+    rr = np.diff(r_peaks(signal, fs)) / fs
+    return 60 / rr.mean()  # counting the peaks of 10 s instead would miss the partial beats at both ends
+
+
+check_heart_rate(heart_rate)
+
+# (b) lead V5 against lead II: the rates, and how far apart the R peaks of the two leads are
+peaks_ii, peaks_v5 = r_peaks(ecg.lead("II"), ecg.fs), r_peaks(ecg.lead("V5"), ecg.fs)
+print(f"lead II: {heart_rate(ecg.lead('II'), ecg.fs):.1f} beats/min, lead V5: {heart_rate(ecg.lead('V5'), ecg.fs):.1f} "
+      f"beats/min; {len(peaks_ii)} and {len(peaks_v5)} R peaks, at most "
+      f"{np.abs(peaks_ii - peaks_v5).max() / ecg.fs * 1000:.0f} ms apart")
+
+# (c) every lead: its rate, its number of peaks, and where its peaks fall (median lag after the nearest R of lead II)
+short = [name.replace("Lead ", "").replace(" (Einthoven)", "") for name in ecg.leads]
+rows = []
+for i, name in enumerate(short):
+    pk = r_peaks(ecg.signals[:, i], ecg.fs)
+    lag = pk - peaks_ii[np.abs(pk[:, None] - peaks_ii[None, :]).argmin(axis=1)]
+    rows.append({"lead": name, "beats/min": round(heart_rate(ecg.signals[:, i], ecg.fs), 1), "peaks": len(pk),
+                 "median lag after lead II's R (ms)": int(np.median(lag) / ecg.fs * 1000)})
+print(pd.DataFrame(rows).to_string(index=False))
+
+# extra code – four leads, first 3 s, with the peaks the method finds and lead II's R peaks as dotted lines
+fig, axes = plt.subplots(4, 1, figsize=(10, 6.5), sharex=True)
+for ax, name in zip(axes, ("II", "V2", "V1", "aVR")):
+    sig = ecg.lead(name)
+    pk = r_peaks(sig, ecg.fs)
+    pk = pk[pk < 3 * ecg.fs]
+    ax.plot(t[first], sig[first], lw=0.8)
+    ax.plot(t[pk], sig[pk], "v", color="#D55E00")
+    for r in peaks_ii[peaks_ii < 3 * ecg.fs]:
+        ax.axvline(r / ecg.fs, color="grey", ls=":", lw=0.8)
+    ax.set_ylabel(f"{name} (mV)")
+axes[-1].set_xlabel("time (s)")
+fig.suptitle("Peaks found by the method of step 6 in four leads (dotted: R peaks of lead II)")
+fig.tight_layout()
+plt.show()
+# (b) The same rate, about 61 beats/min, from the same beats: the R peaks of V5 fall within a millisecond or two of
+# those of lead II. There is one heart; the twelve leads record its one electrical activity from twelve directions,
+# so the timing of the beats cannot depend on the lead, only the shape of each wave does.
+# (c) The method assumes that the tallest upward spikes are the R waves. That holds in I, II, III, aVF, V4, V5 and V6,
+# not everywhere. In aVR (which looks at the heart from the right shoulder) and in V1 the QRS complex points mostly
+# *down*, so the tallest upward bumps are small waves and noise: 12 and 20 "beats", a wrong rate (V1 twice the
+# truth). In aVL the R wave is small, and a few other waves pass the threshold too. In V2 and V3 the rate is right
+# for the wrong reason: the peaks are the T waves, about 240 ms after each R. A detector must be checked on the
+# signals it will see; clinical ones (Pan and Tompkins, 1985) follow the steep slope of the QRS in either
+# direction, or combine several leads.
 
 # %% [markdown] tags=["exercise"]
-# **Exercise 4.** In the simulated training set, how many images does each patient have, and do
-# all images of a patient share one label? (Hint: `train.extras["patients"]`.)
+# **Exercise 4 (patients, not images).** Every image of the simulated sets belongs to a simulated patient:
+# `train.extras["patients"]` holds one patient id per image.
+# (a) Count the images of each patient of the training set, as an array in the order of `np.unique` of the ids
+# (or a dict `{patient: count}`), and run the checker.
+# (b) Do all images of a patient share one label? What share of the patients, and what share of the images, have
+# a lesion?
+# (c) Check that no patient has images in two splits (`sim["train"]`, `sim["val"]`, `sim["test"]`).
+# (d) Suppose someone pooled the three splits and split the images at random instead, 20 % for testing. What share
+# of the test images would come from a patient who also has images in training? What would a test score then
+# measure? (Notebook 04 measures this leak.)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} check="check_images_per_patient(answer, train.extras['patients'])"
+from helpers.checks import check_images_per_patient
+
+# (a) np.unique(..., return_counts=True) gives each patient id once, sorted, with its number of images.
+# (np.bincount(pid) would also give a 0 for every id of a validation or test patient.)
 pid = train.extras["patients"]
-per_patient = np.bincount(pid)[np.unique(pid)]
-same = all(len(np.unique(train.y[pid == p])) == 1 for p in np.unique(pid))
-print(f"images per patient: {set(per_patient.tolist())}; one label per patient: {same}")
+ids, answer = np.unique(pid, return_counts=True)
+check_images_per_patient(answer, train.extras["patients"])
+print(f"{len(ids)} training patients; images per patient: {sorted(set(answer.tolist()))}")
+
+# (b) one label per patient: the labels of each patient's images take a single value
+n_labels = np.array([len(np.unique(train.y[pid == p])) for p in ids])
+patient_label = np.array([train.y[pid == p][0] for p in ids])
+print(f"one label per patient: {bool(np.all(n_labels == 1))}; with a lesion: {patient_label.mean():.0%} of the "
+      f"patients, {train.y.mean():.0%} of the images")
+
+# (c) the splits share no patient
+ids_of = [set(np.unique(ds.extras["patients"]).tolist()) for ds in sim.values()]  # train, val, test
+shared = sum(len(a & b) for i, a in enumerate(ids_of) for b in ids_of[i + 1:])
+print(f"patients in two of the splits {list(sim)}: {shared}")
+
+# (d) a random split by image of the pooled images
+all_pid = np.concatenate([ds.extras["patients"] for ds in sim.values()])
+in_test = np.zeros(len(all_pid), dtype=bool)
+in_test[np.random.default_rng(0).choice(len(all_pid), len(all_pid) // 5, replace=False)] = True
+seen = np.isin(all_pid[in_test], all_pid[~in_test])
+print(f"random split by image: {seen.mean():.0%} of the {in_test.sum()} test images come from a patient seen in "
+      f"training ({len(np.unique(all_pid[in_test]))} patients in test)")
+# Every patient has 30 images, all with one label (the simulation gives a lesion to every image of half of the
+# patients), so half of the patients and half of the images have a lesion. The course's splits are by patient: no
+# patient in two splits. A random split by image puts images of every patient on both sides (all 30 images of a
+# patient land in test with probability 0.2^30), so the test score would measure how well the model recognises
+# patients it has already seen (their brightness, contrast and noise), not how it does on a new patient. And the
+# 1,200 test images of the course are not 1,200 independent cases: they are 40 patients.
 
 # %% [markdown]
 # ## References

@@ -47,7 +47,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 from helpers import autoencoders as ae
-from helpers import data, explain, plots
+from helpers import data, explain, metrics, plots
 
 # %% [markdown]
 # ## Step 1 · The article's autoencoder on real breast cancer features
@@ -229,6 +229,10 @@ x_test = (sim_test.x.astype("float32") / 255)[..., None]
 y_test = sim_test.y
 test_normal = x_test[y_test == 0]
 print(f"lesion-free training images: {len(x_norm)}; test images: {len(x_test)} ({(y_test == 1).sum()} with a lesion)")
+pat_test = sim_test.extras["patients"]                                        # the simulated patient of each image
+pat_normal = pat_test[y_test == 0]
+print(f"test patients: {len(np.unique(pat_test))}, {len(np.unique(pat_normal))} of them without a lesion "
+      f"({len(pat_normal) // len(np.unique(pat_normal))} images each)")
 
 keras.utils.set_random_seed(0)
 dense = ae.dense_autoencoder(784, 16, hidden=(128,), output="sigmoid")
@@ -264,11 +268,11 @@ print(f"OK: 10 log10(R^2/MSE) = {psnr_numpy:.2f} dB agrees with skimage.metrics.
 # CHECK_OUTPUT trained
 flat_train, flat_test = x_norm.reshape(-1, 784), test_normal.reshape(-1, 784)
 pca_img = PCA(n_components=196).fit(flat_train)
-curve = []
+curve, rec_pca_k = [], {}
 for k in (4, 8, 16, 32, 64, 196):
     z = flat_test @ pca_img.components_[:k].T - pca_img.mean_ @ pca_img.components_[:k].T
-    rec = (z @ pca_img.components_[:k] + pca_img.mean_).reshape(test_normal.shape)
-    curve.append((784 / k, *ae.psnr_ssim(test_normal, np.clip(rec, 0, 1))))
+    rec_pca_k[k] = np.clip((z @ pca_img.components_[:k] + pca_img.mean_).reshape(test_normal.shape), 0, 1)
+    curve.append((784 / k, *ae.psnr_ssim(test_normal, rec_pca_k[k])))
 curve = np.array(curve)
 quality = {"PCA, k = 16": curve[2, 1:], "PCA, k = 196": curve[5, 1:],
            "dense AE, k = 16": ae.psnr_ssim(test_normal, rec_dense[y_test == 0]),
@@ -309,10 +313,45 @@ fig, _ = plots.image_grid(np.concatenate([test_normal[idx, ..., 0], np.clip(pca1
                           ncols=6, vmin=0, vmax=1, suptitle="Reconstructions of simulated lesion-free slices")
 
 # %% [markdown]
+# Are these differences more than chance? The 600 lesion-free test images are 30 images each of only **20 simulated
+# patients** (printed above), and the images of one patient share its anatomy and scanner, so they are far fewer
+# independent cases than images. We compare two models image by image (the same images for both: a paired
+# comparison) and put a 95 % interval on the mean difference with a bootstrap over **patients**
+# (`metrics.patient_bootstrap`: each resample draws 20 patients with replacement and keeps all their images; notebook
+# 06 uses it for Dice). PSNR per image is the formula above; SSIM per image comes from scikit-image.
+
+# %%
+# CHECK_OUTPUT trained
+from skimage.metrics import structural_similarity
+
+
+def psnr_per_image(x: np.ndarray, rec: np.ndarray) -> np.ndarray:
+    """PSNR (dB, R = 1) of each image of a batch (N, 28, 28, 1): the numbers whose mean ae.psnr_ssim prints."""
+    return 10 * np.log10(1.0 / np.mean((x.astype("float64") - rec.astype("float64")) ** 2, axis=(1, 2, 3)))
+
+
+def ssim_per_image(x: np.ndarray, rec: np.ndarray) -> np.ndarray:
+    """SSIM of each image of a batch (N, 28, 28, 1), as scikit-image computes it."""
+    return np.array([structural_similarity(u[..., 0], v[..., 0], data_range=1.0) for u, v in zip(x, rec)])
+
+
+recs_normal = {"PCA, k = 16": rec_pca_k[16], "PCA, k = 196": rec_pca_k[196],
+               "dense AE, k = 16": rec_dense[y_test == 0], "conv AE, k = 196": rec_conv[y_test == 0]}
+psnr_img = {name: psnr_per_image(test_normal, rec) for name, rec in recs_normal.items()}
+ssim_img = {name: ssim_per_image(test_normal, rec) for name, rec in recs_normal.items()}
+for a, b in [("dense AE, k = 16", "PCA, k = 16"), ("conv AE, k = 196", "PCA, k = 196"),
+             ("conv AE, k = 196", "dense AE, k = 16")]:
+    d_psnr = metrics.patient_bootstrap(psnr_img[a] - psnr_img[b], pat_normal)
+    d_ssim = metrics.patient_bootstrap(ssim_img[a] - ssim_img[b], pat_normal)
+    print(f"{a} - {b}: PSNR {d_psnr.estimate:+.2f} dB (95% CI {d_psnr.low:+.2f} to {d_psnr.high:+.2f}), "
+          f"SSIM {d_ssim.estimate:+.3f} (95% CI {d_ssim.low:+.3f} to {d_ssim.high:+.3f})")
+
+# %% [markdown]
 # **Reading the measurement honestly.** Among *linear* codes PCA is the best possible in squared error, and on
-# 2,100 training images, with 10-20 epochs on a CPU, our non-linear models do not beat it (compare the
-# printed PSNR and SSIM at ratios 49 and 4). Non-linear autoencoders earn their keep with more data and
-# training, with codes that must be small, and, as step 3 shows, in what they *cannot* reconstruct.
+# 2,100 training images, with 10-20 epochs on a CPU, our non-linear models do not beat it: at ratios 49 and 4, the
+# intervals of "autoencoder − PCA" above lie below 0, in PSNR and in SSIM, even over only 20 patients. Non-linear
+# autoencoders earn their keep with more data and training, with codes that must be small, and, as step 3 shows,
+# in what they *cannot* reconstruct.
 #
 # ### Denoising
 #
@@ -345,7 +384,19 @@ print(f"PSNR gain of the denoising autoencoder: {psnr_den[0] - psnr_noisy[0]:+.2
       f"({psnr_den[0] - psnr_blur[0]:+.2f} dB over the blur)")
 
 # %% [markdown]
-# Before and after, on lesion-free test images (simulated): clean, noisy, blurred, and denoised by the autoencoder.
+# The same gains image by image, with a paired 95 % interval over the 20 lesion-free test patients:
+
+# %%
+# CHECK_OUTPUT trained
+psnr_denoised = psnr_per_image(test_normal, denoised)
+for name, other in [("noisy input", noisy_test), ("Gaussian blur", blurred)]:
+    gain = metrics.patient_bootstrap(psnr_denoised - psnr_per_image(test_normal, other), pat_normal)
+    print(f"PSNR denoising AE - {name}: {gain.estimate:+.2f} dB (95% CI over patients {gain.low:+.2f} to {gain.high:+.2f})")
+
+# %% [markdown]
+# Both gains are more than chance: their intervals over patients lie above 0 (and the blur had its width chosen on
+# these very test images). Before and after, on lesion-free test images (simulated): clean, noisy, blurred, and
+# denoised by the autoencoder.
 
 # %%
 fig, _ = plots.image_grid(np.concatenate([test_normal[idx], noisy_test[idx], blurred[idx], denoised[idx]]),
@@ -380,6 +431,22 @@ for name, rec in [("PCA (16)", rec_pca), ("dense AE (16)", rec_dense), ("conv AE
 print("OK: the anomaly score s(x) in NumPy agrees with ae.reconstruction_errors")
 
 # %% [markdown]
+# The 1,200 test images are 30 images each of 40 simulated patients (20 with a lesion), so each autoencoder is
+# compared with PCA, the baseline, by a paired interval of the AUC difference over **patients**
+# (`metrics.paired_bootstrap_auc(..., patients=...)`: each resample draws 20 sick and 20 healthy patients with
+# replacement and keeps all their images). The last line resamples images instead, as if they were independent.
+
+# %%
+# CHECK_OUTPUT trained
+for name in ("dense AE (16)", "conv AE (196)"):
+    for score in ("mean error", "map peak"):
+        d = metrics.paired_bootstrap_auc(y_test, results[name][score], results["PCA (16)"][score], patients=pat_test)
+        print(f"{name:14s} - PCA (16), {score:10s}: AUC {d.estimate:+.3f} (95% CI over patients {d.low:+.3f} to "
+              f"{d.high:+.3f})")
+d = metrics.paired_bootstrap_auc(y_test, results["dense AE (16)"]["mean error"], results["PCA (16)"]["mean error"])
+print(f"dense AE (16) - PCA (16), mean error, images as if independent: 95% CI {d.low:+.3f} to {d.high:+.3f}")
+
+# %% [markdown]
 # ROC curves of the six scores on the **simulated** test set.
 
 # %%
@@ -403,7 +470,9 @@ rows, cols = np.mgrid[:28, :28]
 chance = np.mean([np.mean(np.hypot(rows - r, cols - c) <= rad + 1.5) for (r, c), rad in zip(centers, radii)])
 for name in results:
     hits = explain.pointing_game(results[name]["maps"][lesion], centers, radii, tolerance=1.5)
-    print(f"{name:14s}: error-map peak on the lesion in {hits.mean():.3f} of {lesion.sum()} lesion images")
+    ci = metrics.patient_bootstrap(hits.astype(float), pat_test[lesion])   # over the 20 patients with a lesion
+    print(f"{name:14s}: error-map peak on the lesion in {hits.mean():.3f} of {lesion.sum()} lesion images "
+          f"(95% CI over patients {ci.low:.3f} to {ci.high:.3f})")
 print(f"random peak  : {chance:.3f}")
 
 # %% [markdown]
@@ -417,11 +486,16 @@ fig, _ = plots.error_map_grid(x_img[show], results["dense AE (16)"]["maps"][show
 
 # %% [markdown]
 # A lesson in the numbers: the convolutional autoencoder keeps 196 numbers per image, so it reconstructs far
-# better than the 16-number models (higher PSNR), though PCA with the same 196 numbers does better still (see
-# the table above): it is not the better compressor, and it is the **worse detector**. It reconstructs small local blobs, lesions included, so they
-# leave little error; the models with a 16-number code (PCA or dense) can only redraw typical anatomy, and the
-# lesion is what they leave out. An anomaly detector needs a bottleneck that normal images pass and abnormal
-# ones don't; compare the PCA and dense rows to see how much the non-linearity adds on top. (Baur et al. 2021
+# better than the dense autoencoder with 16 (its PSNR interval against it in step 2 lies above 0), though PCA with
+# the same 196 numbers does better still: it is not the better compressor, and by the peak of its error map it is
+# the **worse detector** (its AUC interval against PCA lies below 0; by the mean error, 40 patients cannot tell it
+# from PCA), and its map peak lands on the lesion little more often than a random one. It reconstructs small local
+# blobs, lesions included, so they leave little error; the models with a 16-number code (PCA or dense) can only
+# redraw typical anatomy, and the lesion is what they leave out. An anomaly detector needs a bottleneck that normal
+# images pass and abnormal ones don't. Does the non-linearity add anything on top of PCA? By the map peak, the dense
+# autoencoder's interval against PCA lies above 0. By the mean error it includes 0, although resampling the 1,200
+# images as if they were independent would have claimed a gain (the last line of the intervals): 30 images of one
+# patient are not 30 independent cases, and 40 patients cannot confirm that gain. (Baur et al. 2021
 # compare many such models on real brain MRI.) The detector also misses: the anatomy's own edges and texture
 # give errors of the size of a faint or small lesion.
 #
@@ -444,9 +518,13 @@ score_pca = ae.reconstruction_errors(xb_test_b, pca_b.inverse_transform(pca_b.tr
 print(f"trained on {len(benign)} benign patients; test: {(bc_test.y == 0).sum()} malignant, {(bc_test.y == 1).sum()} benign")
 print(f"test AUC (malignant = positive): dense autoencoder {roc_auc_score(bc_test.y == 0, score_bc):.3f}, "
       f"PCA (4 components) {roc_auc_score(bc_test.y == 0, score_pca):.3f}")
+d_bc = metrics.paired_bootstrap_auc(bc_test.y, score_bc, score_pca, pos_label=0)   # malignant = positive
+print(f"difference autoencoder - PCA (one case per patient): {d_bc}")
 
 # %% [markdown]
-# ROC curves on the real breast cancer test set, malignant as the positive class.
+# Each row of this set is one patient (one aspirate), so the bootstrap over rows is one over patients: the interval
+# of the difference includes 0, and on 114 test patients the autoencoder and PCA cannot be told apart. ROC curves on
+# the real breast cancer test set, malignant as the positive class.
 
 # %%
 fig, ax = plots.roc_curve(bc_test.y, score_bc, label="dense autoencoder", pos_label=0,
@@ -461,12 +539,11 @@ fig, ax = plots.roc_curve(bc_test.y, score_pca, label="PCA, 4 components", pos_l
 # reconstruction error, and ask how well that score separates pneumonia (label 1) from normal. The baseline is
 # the one this notebook taught first: **PCA** with the same code size (16 numbers), which needs no training loop.
 # Both are compared on the same 624 test images with a paired bootstrap, so we can say whether the difference is
-# more than chance.
+# more than chance. MedMNIST released no patient ids, so the bootstrap resamples X-rays one by one, each counted as
+# its own patient; if some children gave several X-rays, these intervals are somewhat too narrow.
 
 # %%
 # CHECK_OUTPUT
-from helpers import metrics
-
 pn_train, pn_test = data.load("pneumoniamnist", "train"), data.load("pneumoniamnist", "test")
 xp = pn_train.x[pn_train.y == 0].reshape(-1, 784).astype("float32") / 255
 xp_test = pn_test.x.reshape(-1, 784).astype("float32") / 255
@@ -498,7 +575,8 @@ plt.show()
 
 # %% [markdown]
 # **Read the numbers above, not a hope.** On real chest X-rays, "diagnosis from the reconstruction" hardly works:
-# the autoencoder's score is only a little better than a coin toss, and PCA's is *below* 0.5, which means that
+# the autoencoder's score is only a little better than a coin toss (its interval lies above 0.5, but not far), and
+# PCA's is no better than one: its estimate lies below 0.5 and its interval hardly reaches 0.5, so if anything,
 # X-rays with pneumonia are reconstructed slightly **better** than normal ones. That is no bug: pneumonia makes an
 # X-ray hazier and lower in contrast, and a blurry image is easy to reconstruct; the normal lungs' sharp ribs and
 # vessels are what costs error. "Unusual" is not the same as "diseased". The simulated lesions of step 3 were
@@ -516,11 +594,14 @@ plt.show()
 # - Non-linear (dense, convolutional) autoencoders compress images; PSNR and SSIM measure the price, and PCA
 #   is the baseline to beat (with short CPU training, it was not beaten here). A denoising autoencoder, trained
 #   on noisy inputs and clean targets, gains several dB of PSNR and does better than the best Gaussian blur.
+# - A test set of images is a set of patients: the 1,200 simulated test images are 40 patients, so the comparisons
+#   of steps 2 and 3 have paired intervals that resample patients, not images; resampling images as if independent
+#   claimed a gain of the dense autoencoder over PCA that 40 patients cannot confirm.
 # - "Diagnosis from the reconstruction" is anomaly detection: train on normal images only, score by
 #   reconstruction error, evaluate with ROC/AUC. On the simulated lesions it works in part, its error map often
 #   points at the lesion, and a tight bottleneck matters more than picture quality.
-# - On **real** chest X-rays (PneumoniaMNIST), the same anomaly score barely beat chance and PCA's fell below it:
-#   pneumonia makes X-rays smoother, so they reconstruct *better*. Measure an anomaly detector on the disease you
+# - On **real** chest X-rays (PneumoniaMNIST), the same anomaly score barely beat chance and PCA's did not beat it:
+#   pneumonia makes X-rays smoother, so they reconstruct, if anything, *better*. Measure an anomaly detector on the disease you
 #   care about before trusting it.
 # - Everything on SimLesion2D is **simulated**; the breast cancer and chest X-ray numbers are on real data.
 #

@@ -57,8 +57,10 @@ from helpers import train as recipes  # `train` names the training split below
 # %% [markdown]
 # ## Step 1 · Data and a trained CNN
 # We load the simulated set (label 1 = lesion) and train the article's CNN with notebook 01's recipe,
-# `train.fit("article", ...)` (inputs divided by 255, adam, batch 64, 10 epochs). A callback keeps a copy of the weights after the
-# first epoch: that copy is our **poorly trained** model, the same network before it has learnt much.
+# `train.cached_fit("article", ...)` (inputs divided by 255, adam, batch 64, 10 epochs; notebooks 02 and 06 train the
+# same model, so after one of them it comes from the course's model cache). The training keeps the weights after
+# every epoch (`history.weights_after`): those after the first epoch are our **poorly trained** model, the same
+# network before it has learnt much.
 
 # %%
 # CHECK_OUTPUT
@@ -72,21 +74,10 @@ print("SIMULATED:", train.info.simulated, "| lesion share in test:", round(float
 # %%
 # CHECK_OUTPUT trained
 EPOCHS = n_epochs(10)
-
-
-class KeepFirstEpoch(keras.callbacks.Callback):
-    """Remember the weights after epoch 1 (a poorly trained copy of the same network)."""
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch == 0:
-            self.weights_after_1 = [w.copy() for w in self.model.get_weights()]
-
-
-keep = KeepFirstEpoch()
-model, _ = recipes.fit("article", train.x, train.y, epochs=EPOCHS, callbacks=[keep])
+model, history = recipes.cached_fit("article", train.x, train.y, dataset="simlesion2d", seed=0)  # notebook 02's
 cnn = model.get_layer("article_cnn")  # the CNN itself, which takes pixels / 255
 cnn_1 = models.article_cnn((28, 28, 1), 2)
-cnn_1.set_weights(keep.weights_after_1)
+cnn_1.set_weights(history.weights_after[1])  # the same network after its first epoch
 
 p_image = cnn.predict(x_test, verbose=0)[:, 1]
 auc = {"after 1 epoch": roc_auc_score(y_test, cnn_1.predict(x_test, verbose=0)[:, 1]),
@@ -289,17 +280,24 @@ for eps in NOISE:
 
 # %%
 # CHECK_OUTPUT trained
-noise_auc = {0.0: auc[f"after {EPOCHS} epochs"]}          # the clean model of step 1
+patients = test.extras["patients"]  # one id per image: the intervals below draw patients, not images
+noise_p = {0.0: p_image}                                    # the clean model of step 1
 for eps in NOISE[1:]:
-    model = recipes.fit("article", train.x, noisy[eps], epochs=EPOCHS)[0].get_layer("article_cnn")
-    noise_auc[eps] = roc_auc_score(y_test, model.predict(x_test, verbose=0)[:, 1])
-print("flipped share  test AUC (clean test labels)")
+    model = recipes.fit("article", train.x, noisy[eps], epochs=EPOCHS, seed=0)[0].get_layer("article_cnn")
+    noise_p[eps] = model.predict(x_test, verbose=0)[:, 1]
+noise_auc = {eps: roc_auc_score(y_test, p) for eps, p in noise_p.items()}
+print(f"on {len(y_test)} simulated test images of {len(np.unique(patients))} patients")
+print("flipped share  test AUC  loss against clean labels (paired, patient-level 95% CI)")
 for eps, value in noise_auc.items():
-    print(f"{eps:13.0%}  {value:.3f}")
+    loss = "" if eps == 0 else str(metrics.paired_bootstrap_auc(y_test, p_image, noise_p[eps], patients=patients))
+    print(f"{eps:13.0%}  {value:8.3f}  {loss}")
 
 # %% [markdown]
-# With the largest share flipped, compare the AUC with chance: noise does not only blur the answer, it can
-# keep training from taking off within the article's epochs. The plot shows test AUC (y) against the share
+# Each loss comes with a paired interval drawn **by patient**: the three models score the same test images, and
+# all images of one simulated patient go into a resample together (they are alike, so resampling images as if
+# independent would give too narrow an interval). Read off the table whether each loss's interval excludes 0
+# before calling it a cost of the noise. With the largest share flipped, compare the AUC with chance: noise does
+# not only blur the answer, it can keep training from taking off within the article's epochs. The plot shows test AUC (y) against the share
 # of flipped training labels (x) for the article's CNN.
 
 # %%
@@ -357,6 +355,9 @@ fusion_auc = {"marker alone (logistic regression)": roc_auc_score(y_test, p_mark
 print("parameters: article CNN", cnn.count_params(), "| fusion CNN", fused.count_params())
 for name, value in fusion_auc.items():
     print(f"test AUC {name}: {value:.3f}")
+print("gain of the fusion CNN (paired, patient-level 95% CI)")
+print("  over the image alone: ", metrics.paired_bootstrap_auc(y_test, p_fused, p_image, patients=patients))
+print("  over the marker alone:", metrics.paired_bootstrap_auc(y_test, p_fused, p_marker, patients=patients))
 
 # %% [markdown]
 # The ROC curves of the three models on the simulated test set: sensitivity (y) against false-positive
@@ -369,7 +370,10 @@ plots.roc_curve(y_test, p_image, label="image alone", ax=ax, title="Fusion: imag
 plots.roc_curve(y_test, p_fused, label="image + marker", ax=ax, title="Fusion: image + simulated marker");
 
 # %% [markdown]
-# Note how little the fusion model added: one input, and only as many extra weights as the difference of the two parameter counts printed above. Most of the work in
+# Read the gains with their intervals (paired, drawn by patient, as in step 4): the marker alone is clearly beaten, but
+# whether the fusion CNN beats the image alone decides whether its interval excludes 0; on 40 test patients a gain of
+# a few thousandths cannot be told from nothing. Note how little the fusion model added: one input, and only as many
+# extra weights as the difference of the two parameter counts printed above. Most of the work in
 # real multimodal projects is elsewhere: matching records to images, missing values, and making sure the
 # tabular data were recorded *before* the diagnosis (a lab value ordered *because* of the diagnosis is a
 # leak, not a feature). Huang et al. (2020) review fusion of imaging with health records.
@@ -548,7 +552,7 @@ plt.show()
 # | signals and time series (ECG) | recurrent networks (GRU, LSTM) or 1D CNNs, against a linear baseline | 02, step 3, one real ECG, 40 ms ahead: RMSE GRU 129.2 µV, linear (ridge) 131.5, persistence 169.3 |
 # | 3D volumes (CT, MR), classification | a 2D CNN per slice and an RNN over the slices, or a 3D CNN | 02, step 2, simulated: the most lesion-like slice alone AUC 0.819, SimpleRNN over CNN slice features 0.811, SimpleRNN on raw pixels 0.501; 02, step 4, real AdrenalMNIST3D: GRU over slices 0.755, 3D CNN 0.730, logistic regression 0.850 |
 # | images with only normal examples, anomaly detection | autoencoder (or PCA) trained on normal cases; the reconstruction error is the score | 03, step 3, simulated: dense autoencoder AUC 0.721, PCA 0.679; real breast-cancer features 0.919 against PCA 0.915; 03, step 4, real chest X-rays: 0.566 (95 % CI 0.519–0.615), far below the supervised CNN of 01, step 6 (0.945) |
-# | image plus a tabular value, classification | two-input network (intermediate fusion) or a logistic regression on the image model's output (late fusion) | 05, step 5, simulated: image alone AUC 0.947, marker alone 0.736, fusion CNN 0.943; exercise 3, late fusion 0.965 |
+# | image plus a tabular value, classification | two-input network (intermediate fusion) or a logistic regression on the image model's output (late fusion) | 05, step 5, simulated: image alone AUC 0.947, marker alone 0.736, fusion CNN 0.951 (gain over the image alone 0.004, 95 % CI −0.033 to 0.036); exercise 3, late fusion 0.965 |
 #
 # The third factor, performance, is a measurement, not a property of the architecture: compare the candidates
 # on validation data, against a simple baseline, with confidence intervals (notebook 04). In this table the
@@ -565,10 +569,12 @@ plt.show()
 # - Because the simulated lesions' positions are known, explanations can be **scored** (pointing game).
 #   Here gradient saliency pointed best, Grad-CAM on the last layer hardly beat chance, and even a poorly
 #   trained model's maps hit lesions: a convincing heat map is not a validation.
-# - Wrong training labels cost test AUC, increasingly with the share flipped: data quality is measurable.
+# - Wrong training labels cost test AUC, increasingly with the share flipped (paired intervals by patient):
+#   data quality is measurable.
 # - A two-input functional model fuses an image with a tabular value. Here, with an independent, informative
-#   marker, the fusion CNN did not beat the image alone, while late fusion of the image model's score with the
-#   marker (exercise 3) did: how the inputs are combined matters, and only a measurement tells.
+#   marker, the fusion CNN was not shown to beat the image alone (the paired interval of its gain includes 0), while
+#   late fusion of the image model's score with the marker (exercise 3) scored higher: how the inputs are combined
+#   matters, and only a measurement with its interval tells.
 # - A small VAE generates brain-like textures but loses the lesions; synthetic images are a tool for
 #   augmentation and testing, not evidence.
 # - Which architecture: the type of data and task points to a family (CNN, U-Net, RNN or 3D CNN, autoencoder,
