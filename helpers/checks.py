@@ -1127,7 +1127,7 @@ def _scalar_answer(label: str, answer: Any, quiet: bool, per_item: str = "") -> 
 
 
 def _judge_number(label: str, got: float, ref: float, atol: float, alternatives: dict[str, float | None],
-                  right: str, quiet: bool, fraction: bool = True) -> Feedback:
+                  right: str, quiet: bool, fraction: bool = True, how: str = "") -> Feedback:
     """Correct within ``atol``; else the first known mistake whose value ``got`` matches; else too high / too low."""
     if abs(got - ref) <= atol:
         return _done(True, f"{label}: {right}", quiet)
@@ -1140,7 +1140,7 @@ def _judge_number(label: str, got: float, ref: float, atol: float, alternatives:
     if fraction and not 0 <= got <= 1:
         return _done(False, f"{label}: {got:.4g} cannot be right, it is a fraction between 0 and 1.", quiet)
     return _done(False, f"{label}: {got:.3f} is {'too high' if got > ref else 'too low'} (off by more than "
-                        f"{atol:g}).", quiet)
+                        f"{atol:g}){'; ' + how if how else ''}.", quiet)
 
 
 def _auc(y: np.ndarray, score: np.ndarray) -> float:
@@ -1189,7 +1189,9 @@ def check_pointing_game(answer: Any, maps: Any, centers: Any, radii: Any, tolera
                          "(the tolerance is added to the radius)"] = float(
                 explain.pointing_game(maps, centers, radii, other).mean())
     return _judge_number(label, got, ref, 1e-3, alternatives,
-                         f"{got:.3f} ({round(ref * n)} hits of {n} maps).", quiet)
+                         f"{got:.3f} ({round(ref * n)} hits of {n} maps).", quiet,
+                         how="score the same maps, centres and radii with explain.pointing_game(maps, centers, radii, "
+                             f"{tolerance:g}) and take the mean")
 
 
 def check_late_fusion_auc(answer: Any, model: Any, x_train: Any, m_train: Any, y_train: Any, x_test: Any,
@@ -1232,7 +1234,9 @@ def check_late_fusion_auc(answer: Any, model: Any, x_train: Any, m_train: Any, y
         "logistic regression combines linearly with the marker": _auc(y_te, lr_p.predict_proba(f_te_p)[:, 1]),
     }
     return _judge_number(label, got, ref, 5e-3, alternatives,
-                         f"{got:.3f} (image logit + marker, fitted on the {len(y_tr)} training images).", quiet)
+                         f"{got:.3f} (image logit + marker, fitted on the {len(y_tr)} training images).", quiet,
+                         how="fit LogisticRegression on the columns (logit of the CNN's training probabilities, "
+                             "training marker), then roc_auc_score(y_test, predict_proba(test features)[:, 1])")
 
 
 def check_reversed_auc(answer: Any, model: Any, volumes: Any, y: Any, quiet: bool = False) -> Feedback:
@@ -1257,7 +1261,9 @@ def check_reversed_auc(answer: Any, model: Any, volumes: Any, y: Any, quiet: boo
         alternatives["you reversed the rows of each slice (axis 2); the slices are axis 1: volumes[:, ::-1]"] = _auc(
             yy, _positive_column(model.predict(np.ascontiguousarray(v[:, :, ::-1]), verbose=0)))
     return _judge_number(label, got, ref, 5e-3, alternatives,
-                         f"{got:.3f} (in the usual order {forward:.3f}).", quiet)
+                         f"{got:.3f} (in the usual order {forward:.3f}).", quiet,
+                         how="predict on np.ascontiguousarray(volumes[:, ::-1]) with the trained model, then "
+                             "roc_auc_score(y, probabilities)")
 
 
 def check_tta_gain(answer: Any, model: Any, x: Any, y: Any, quiet: bool = False) -> Feedback:
@@ -1291,7 +1297,9 @@ def check_tta_gain(answer: Any, model: Any, x: Any, y: Any, quiet: bool = False)
                             f"({got / 100:+.3f}).", quiet)
     if abs(got - ref) <= 2e-3:
         return _done(True, f"{label}: {got:+.3f} (without TTA {auc_plain:.3f}).", quiet)
-    return _judge_number(label, got, ref, 2e-3, alternatives, "", quiet, fraction=False)
+    return _judge_number(label, got, ref, 2e-3, alternatives, "", quiet, fraction=False,
+                         how="average model.predict(x)[:, 1] and model.predict(x[:, :, ::-1])[:, 1], take its AUC "
+                             "and subtract the AUC of the plain probability")
 
 
 def check_otsu_dice(answer: Any, images: Any, truth: Any, quiet: bool = False) -> Feedback:
@@ -1325,8 +1333,232 @@ def check_otsu_dice(answer: Any, images: Any, truth: Any, quiet: bool = False) -
         "you kept the pixels below the threshold; white matter is the bright side (im > threshold)":
             float(np.mean([_dice_reference(a, ~b) for a, b in zip(t, pred)])),
     }
-    return _judge_number(label, got, ref, 2e-3, alternatives, f"{got:.3f} over {len(per)} images.", quiet)
+    return _judge_number(label, got, ref, 2e-3, alternatives, f"{got:.3f} over {len(per)} images.", quiet,
+                         how="for each image: mask = im > threshold_otsu(im), Dice against its truth mask; then "
+                             "the mean over the images")
 
 
 __all__ += ["check_pointing_game", "check_late_fusion_auc", "check_reversed_auc", "check_tta_gain",
             "check_otsu_dice"]
+
+
+# ---------------------------------------------------------------- issue 16: tuples and per-group answers
+def _numbers(label: str, answer: Any, n: int, what: str, quiet: bool) -> tuple[list[float] | None, Feedback | None]:
+    """``(n finite numbers, None)`` for a tuple/list/array of ``n`` numbers, else ``(None, feedback)`` in words."""
+    if _unanswered(answer) or (isinstance(answer, (tuple, list)) and any(_unanswered(a) for a in answer)):
+        return None, _done(False, f"{label}: {_FILL_IN}", quiet)
+    if hasattr(answer, "low") and hasattr(answer, "high") and n == 2:
+        answer = (answer.low, answer.high)                     # a metrics.Interval
+    arr = None if isinstance(answer, (str, bytes, dict, set, frozenset)) else _as_array(answer)
+    if arr is None or arr.ndim != 1 or len(arr) != n:
+        shape = f"shape {arr.shape}" if arr is not None else type(answer).__name__
+        return None, _done(False, f"{label}: expected {what} ({n} numbers), got {shape}.", quiet)
+    if not np.isfinite(arr).all():
+        return None, _done(False, f"{label}: {np.round(arr, 4).tolist()} holds a non-finite number.", quiet)
+    return [float(v) for v in arr], None
+
+
+def check_stray_pixel_metrics(answer: Any, truth: Any, mask: Any, quiet: bool = False) -> Feedback:
+    """Check ``answer = (dice, hausdorff, hd95)`` of ``mask`` with one false-positive pixel added at row 0,
+    column 0, against ``truth``, recomputed with :func:`helpers.metrics.dice` and :func:`helpers.metrics.hausdorff`
+    (Dice within 0.001, distances within 0.05 px). ``mask`` is the mask *before* the stray pixel.
+
+    Used in 06, exercise 4.
+    """
+    from . import metrics
+
+    label = "(Dice, Hausdorff, HD95) with the stray pixel"
+    got, fb = _numbers(label, answer, 3, "(dice, hausdorff, hd95)", quiet)
+    if fb is not None:
+        return fb
+    t, m = np.asarray(truth).astype(bool), np.asarray(mask).astype(bool)
+    t = t[..., 0] if t.ndim == 3 and t.shape[-1] == 1 else t
+    m = m[..., 0] if m.ndim == 3 and m.shape[-1] == 1 else m
+    if t.shape != m.shape or t.ndim != 2:
+        return _done(False, f"{label}: the checker needs one truth and one predicted 2-D mask of one shape; got "
+                            f"{t.shape} and {m.shape}.", quiet)
+
+    def three(mm: np.ndarray) -> np.ndarray:
+        return np.array([metrics.dice(t, mm), metrics.hausdorff(t, mm), metrics.hausdorff(t, mm, percentile=95)])
+
+    def stray(r: int, c: int) -> np.ndarray:
+        out = m.copy()
+        out[r, c] = True
+        return out
+
+    ref, clean, g = three(stray(0, 0)), three(m), np.array(got)
+    tol = np.array([1e-3, 0.05, 0.05])
+
+    def near(values: np.ndarray) -> bool:
+        return bool(np.all(np.abs(g - values) <= tol)) and not bool(np.all(np.abs(values - ref) <= tol))
+
+    if np.all(np.abs(g - ref) <= tol):
+        return _done(True, f"{label}: Dice {ref[0]:.3f} (was {clean[0]:.3f}), Hausdorff {ref[1]:.1f} px (was "
+                           f"{clean[1]:.1f}), HD95 {ref[2]:.1f} px (was {clean[2]:.1f}).", quiet)
+    h, w = m.shape
+    mistakes = {
+        "these are the values without the stray pixel; set mask[0, 0] = True on a copy, then measure": clean,
+        "Hausdorff and HD95 are swapped; the order is (dice, hausdorff, hd95)": ref[[0, 2, 1]],
+        "the Dice is given in percent; give a fraction between 0 and 1": ref * [100, 1, 1],
+    }
+    for (r, c), name in (((0, w - 1), "top right"), ((h - 1, 0), "bottom left"), ((h - 1, w - 1), "bottom right")):
+        hint = f"you put the pixel in the {name} corner; the exercise puts it at row 0, column 0"
+        mistakes[hint] = three(stray(r, c))
+    for hint, values in mistakes.items():
+        if near(values):
+            return _done(False, f"{label}: {hint}.", quiet)
+    names = ("Dice", "Hausdorff", "HD95")
+    k = int(np.argmax(np.abs(g - ref) > tol))
+    return _done(False, f"{label}: your {names[k]} {g[k]:.3f} is {'too high' if g[k] > ref[k] else 'too low'}; "
+                        "measure the copy with the pixel using metrics.dice(truth, noisy), metrics.hausdorff(truth, "
+                        "noisy) and metrics.hausdorff(truth, noisy, percentile=95).", quiet)
+
+
+def _patient_bootstrap_ci(positive: np.ndarray, score: np.ndarray, patients: np.ndarray, n_boot: int,
+                          seed: int) -> tuple[float, float, float]:
+    """The 95 % interval of the AUC over resamples of whole patients, as 04, exercise 2 teaches: ``n_boot``
+    draws of ``rng.choice(ids, len(ids))`` with ``rng = np.random.default_rng(seed)``, all images of each drawn
+    patient, resamples with one class only skipped. Returns ``(low, high, share of skipped resamples)``."""
+    from . import metrics
+
+    ids, inverse = np.unique(patients, return_inverse=True)
+    rng = np.random.default_rng(seed)
+    counts = np.zeros((n_boot, len(ids)))
+    for k in range(n_boot):
+        drawn = np.searchsorted(ids, rng.choice(ids, len(ids)))
+        counts[k] = np.bincount(drawn, minlength=len(ids))
+    aucs = metrics.weighted_auc(positive, score, counts[:, inverse])
+    ok = np.isfinite(aucs)
+    lo, hi = np.quantile(aucs[ok], [0.025, 0.975])
+    return float(lo), float(hi), float(1 - ok.mean())
+
+
+def check_patient_bootstrap_ci(answer: Any, y: Any, score: Any, patients: Any, n_boot: int = 1000, seed: int = 0,
+                               quiet: bool = False) -> Feedback:
+    """Check ``answer = (low, high)``, the 95 % interval of the AUC from a bootstrap over **patients**
+    (``n_boot`` resamples with ``np.random.default_rng(seed)``, each ``rng.choice(ids, len(ids))``, all images of
+    each drawn patient, one-class resamples skipped), recomputed with :func:`helpers.metrics.weighted_auc`.
+
+    Tolerance: each end within 0.002 + 3 standard deviations of that end over 8 other seeds, so the same method
+    with another seed (or the stratified :func:`helpers.metrics.bootstrap_auc` with ``patients``) passes. An
+    interval from resampled images is named (it is narrower), and so are percentages and a reversed order.
+    Used in 04, exercise 2.
+    """
+    from . import metrics
+
+    label = "95 % patient-bootstrap interval of the AUC"
+    got, fb = _numbers(label, answer, 2, "(low, high)", quiet)
+    if fb is not None:
+        return fb
+    yy, s, pid = np.asarray(y).ravel(), np.asarray(score, dtype=np.float64).ravel(), np.asarray(patients).ravel()
+    positive = yy == 1
+    lo, hi, _ = _patient_bootstrap_ci(positive, s, pid, n_boot, seed)
+    others = np.array([_patient_bootstrap_ci(positive, s, pid, n_boot, seed + 1 + k)[:2] for k in range(8)])
+    tol = 0.002 + 3 * others.std(axis=0, ddof=1)
+    g, ref = np.array(got), np.array([lo, hi])
+    auc = _auc(positive, s)
+    image = metrics.bootstrap_auc(positive.astype(int), s, n_boot=n_boot, seed=seed)
+    if np.all(np.abs(g - ref) <= tol):
+        return _done(True, f"{label}: {g[0]:.3f} to {g[1]:.3f} (width {g[1] - g[0]:.3f}; by image "
+                           f"{image.low:.3f} to {image.high:.3f}, width {image.high - image.low:.3f}).", quiet)
+    if np.all(np.abs(g[::-1] - ref) <= tol):
+        return _done(False, f"{label}: the ends are reversed; give (low, high).", quiet)
+    if np.all(np.abs(g / 100 - ref) <= tol):
+        return _done(False, f"{label}: that looks like percentages; give fractions between 0 and 1.", quiet)
+    if not (0 <= g[0] <= g[1] <= 1):
+        return _done(False, f"{label}: ({g[0]:.4g}, {g[1]:.4g}) cannot be an interval of an AUC: expected "
+                            "0 ≤ low ≤ high ≤ 1.", quiet)
+    draws = np.random.default_rng(seed).integers(0, len(s), (n_boot, len(s)))
+    plain = metrics.weighted_auc(positive, s, np.stack([np.bincount(r, minlength=len(s)) for r in draws]))
+    by_image = [np.array([image.low, image.high]), np.quantile(plain[np.isfinite(plain)], [0.025, 0.975])]
+    narrower = g[1] - g[0] < (hi - lo) - tol.sum()
+    if any(np.all(np.abs(g - b) <= tol) for b in by_image) or (g[0] <= auc <= g[1] and narrower):
+        return _done(False, f"{label}: your interval (width {g[1] - g[0]:.3f}) is much narrower than the one over "
+                            f"patients (width about {hi - lo:.3f}): did you resample images instead of patients? "
+                            "Draw patient ids, then take all images of each drawn patient.", quiet)
+    if not g[0] <= auc <= g[1]:
+        return _done(False, f"{label}: ({g[0]:.3f}, {g[1]:.3f}) does not contain the test AUC {auc:.3f}; take the "
+                            "2.5th and 97.5th percentiles of the resampled AUCs.", quiet)
+    k = int(np.argmax(np.abs(g - ref) > tol))
+    side = "too high" if g[k] > ref[k] else "too low"
+    return _done(False, f"{label}: your {('low', 'high')[k]} end {g[k]:.3f} is {side} "
+                        f"(tolerance {tol[k]:.3f}, which covers another seed); resample patients {n_boot} times and "
+                        "take np.quantile(aucs, [0.025, 0.975]).", quiet)
+
+
+__all__ += ["check_stray_pixel_metrics", "check_patient_bootstrap_ci"]
+
+
+# ---------------------------------------------------------------- 03, exercise 2: which lesions the detector finds
+def _lesion_group_reference(maps: np.ndarray, peak: np.ndarray, lesion: np.ndarray, centers: np.ndarray,
+                            radii: np.ndarray, contrasts: np.ndarray,
+                            tolerance: float) -> dict[str, tuple[float, float]]:
+    """Hit rate of the map peak and AUC of the map-peak score against all lesion-free images, per lesion group."""
+    from . import explain
+
+    hits = explain.pointing_game(maps[lesion], centers, radii, tolerance=tolerance)
+    groups = {"small": radii <= np.median(radii), "large": radii > np.median(radii),
+              "bright": contrasts > 0, "dark": contrasts < 0}
+    free = peak[~lesion]
+    out = {}
+    for name, g in groups.items():
+        y = np.r_[np.zeros(len(free)), np.ones(int(g.sum()))]
+        out[name] = (float(hits[g].mean()), _auc(y, np.r_[free, peak[lesion][g]]))
+    return out
+
+
+def check_lesion_groups(answer: Any, maps: Any, peak: Any, lesion: Any, centers: Any, radii: Any, contrasts: Any,
+                        tolerance: float = 1.5, quiet: bool = False) -> Feedback:
+    """Check ``answer = {"small": (hit_rate, auc), "large": ..., "bright": ..., "dark": ...}``: per lesion group
+    (radius at most / above the median, contrast above / below 0), the share of the lesion images whose error-map
+    peak lies on the lesion (:func:`helpers.explain.pointing_game` at ``tolerance`` px) and the AUC of the map-peak
+    score of that group's images against **all** lesion-free images. Recomputed from the inputs; agreement within
+    0.002. ``contrasts``: the lesion images' contrasts. Used in 03, exercise 2.
+    """
+    label = "hit rate and AUC per lesion group"
+    if _unanswered(answer):
+        return _done(False, f"{label}: {_FILL_IN}", quiet)
+    if not isinstance(answer, dict):
+        return _done(False, f"{label}: expected a dict {{group: (hit rate, AUC)}} with the groups small, large, "
+                            f"bright and dark; got {type(answer).__name__}.", quiet)
+    m, s, les = np.asarray(maps), np.asarray(peak, dtype=np.float64), np.asarray(lesion, dtype=bool)
+    c, r, k = np.asarray(centers), np.asarray(radii, dtype=np.float64), np.asarray(contrasts, dtype=np.float64)
+    ref = _lesion_group_reference(m, s, les, c, r, k, tolerance)
+    missing = [g for g in ref if g not in answer]
+    if missing:
+        return _done(False, f"{label}: no entry for {', '.join(missing)}; the keys are small, large, bright, dark.",
+                     quiet)
+    other_tol = {t: _lesion_group_reference(m, s, les, c, r, k, t) for t in (0.0, 1.0, 2.0) if t != tolerance}
+    for group, (hit_ref, auc_ref) in ref.items():
+        pair = answer[group]
+        if _unanswered(pair):
+            return _done(False, f"{label}: {group}: {_FILL_IN}", quiet)
+        values = _as_array(pair)
+        if values is None or values.shape != (2,) or not np.isfinite(values).all():
+            return _done(False, f"{label}: {group}: expected two numbers (hit rate, AUC); got {pair!r:.60}.", quiet)
+        hit, auc = (float(v) for v in values)
+        if abs(hit - auc_ref) <= 0.002 and abs(auc - hit_ref) <= 0.002 and abs(hit - hit_ref) > 0.002:
+            return _done(False, f"{label}: {group}: the two numbers are swapped; give (hit rate, AUC).", quiet)
+        if abs(hit - hit_ref) > 0.002:
+            for t, other in other_tol.items():
+                if abs(hit - other[group][0]) <= 0.002:
+                    return _done(False, f"{label}: {group}: that hit rate is for a tolerance of {t:g} px; the "
+                                        f"exercise uses {tolerance:g} px, as step 3 does.", quiet)
+            swap = {"small": "large", "large": "small", "bright": "dark", "dark": "bright"}[group]
+            if abs(hit - ref[swap][0]) <= 0.002:
+                return _done(False, f"{label}: {group}: that is the hit rate of the {swap} lesions; check the "
+                                    "group's condition (radius vs its median, sign of the contrast).", quiet)
+            return _done(False, f"{label}: {group}: hit rate {hit:.3f} is {'too high' if hit > hit_ref else 'too low'};"
+                                " take the mean of pointing_game's hits over the group's lesion images.", quiet)
+        if abs(auc - auc_ref) > 0.002:
+            if abs(auc - (1 - auc_ref)) <= 0.002:
+                return _done(False, f"{label}: {group}: that is 1 − AUC; a higher map peak should mean 'lesion', "
+                                    "so give the lesion images label 1.", quiet)
+            return _done(False, f"{label}: {group}: AUC {auc:.3f} is {'too high' if auc > auc_ref else 'too low'}; "
+                                "score the group's lesion images (label 1) against all lesion-free test images "
+                                "(label 0), not against the other lesion images.", quiet)
+    summary = ", ".join(f"{g} {h:.3f}/{a:.3f}" for g, (h, a) in ref.items())
+    return _done(True, f"{label} (hit rate/AUC): {summary}.", quiet)
+
+
+__all__ += ["check_lesion_groups"]

@@ -519,3 +519,317 @@ def test_images_per_patient_other_forms():
     assert not check(C, [1, 2, 0], names)
     assert check(C, {"ann": 1, "bob": 2}, names)
     assert "no entry for patient bob" in check(C, {"ann": 1}, names).message
+
+
+# ---------------------------------------------------------------- checkers of notebooks 01, 02, 05 and 06 (issue 16)
+class _FakeModel:
+    """A stand-in for a Keras model: ``predict`` gives (N, 2) probabilities from a fixed function of the input."""
+
+    def __init__(self, columns: int = 2):
+        self.columns = columns
+
+    def predict(self, x, verbose=0):
+        x = np.asarray(x, dtype=np.float64)
+        n = len(x)
+        flat = x.reshape(n, -1)
+        weights = np.linspace(-1.0, 2.0, flat.shape[1]) ** 2          # not symmetric: order and flips matter
+        p = 1 / (1 + np.exp(-(flat @ weights / flat.shape[1] - 0.8) * 4))
+        return p[:, None] if self.columns == 1 else np.column_stack([1 - p, p])
+
+
+def _pointing_inputs():
+    rng = np.random.default_rng(0)
+    n = 30
+    centers = rng.uniform(6, 22, (n, 2))
+    radii = rng.uniform(1.0, 2.5, n)
+    maps = np.zeros((n, 28, 28))
+    for i, (r, c) in enumerate(centers):
+        off = rng.integers(0, 5, 2)                                  # peaks 0 to 4 px from the centre
+        maps[i, int(r) + off[0], int(c) + off[1]] = 1.0
+    return maps, centers, radii
+
+
+def test_pointing_game_checker():
+    from helpers import explain
+
+    maps, centers, radii = _pointing_inputs()
+    ref = explain.pointing_game(maps, centers, radii, 2.0).mean()
+    assert check(checks.check_pointing_game, ref, maps, centers, radii, 2.0)
+    assert check(checks.check_pointing_game, np.float32(ref), maps, centers, radii, 2.0)
+    fb = check(checks.check_pointing_game, explain.pointing_game(maps, centers, radii, 0.0).mean(), maps, centers,
+               radii, 2.0)
+    assert not fb and "tolerance 0 px" in fb.message
+    fb = check(checks.check_pointing_game, 100 * ref, maps, centers, radii, 2.0)
+    assert not fb and "percentage" in fb.message
+    fb = check(checks.check_pointing_game, explain.pointing_game(maps, centers, radii, 2.0), maps, centers, radii, 2.0)
+    assert not fb and "hits themselves" in fb.message
+    fb = check(checks.check_pointing_game, explain.chance_hit_rate((28, 28), centers, radii, 2.0), maps, centers,
+               radii, 2.0)
+    assert not fb and "chance level" in fb.message
+    fb = check(checks.check_pointing_game, float(explain.pointing_game(maps, centers, radii, 2.0).sum()), maps,
+               centers, radii, 2.0)
+    assert not fb and "number of hits" in fb.message
+    for bad in ("0.5", {"a": 1}, [0.1, 0.2]):
+        fb = check(checks.check_pointing_game, bad, maps, centers, radii, 2.0)
+        assert not fb and "expected one number" in fb.message
+    for unanswered in (..., None):
+        assert "replace the `...`" in check(checks.check_pointing_game, unanswered, maps, centers, radii).message
+
+
+def _fusion_inputs():
+    rng = np.random.default_rng(1)
+    n = 120
+    y = (rng.random(2 * n) < 0.5).astype(int)
+    x = rng.normal(0.5, 0.3, (2 * n, 4, 4, 1)) + 0.05 * y[:, None, None, None]
+    marker = rng.normal(0, 1, 2 * n) + 1.2 * y
+    return x[:n], marker[:n], y[:n], x[n:], marker[n:], y[n:]
+
+
+def test_late_fusion_auc_checker():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    from helpers import metrics
+
+    model = _FakeModel()
+    x_tr, m_tr, y_tr, x_te, m_te, y_te = _fusion_inputs()
+    p_tr, p_te = model.predict(x_tr)[:, 1], model.predict(x_te)[:, 1]
+    late = LogisticRegression().fit(np.column_stack([metrics.logit(p_tr), m_tr]), y_tr)
+    f_te = np.column_stack([metrics.logit(p_te), m_te])
+    auc = roc_auc_score(y_te, late.predict_proba(f_te)[:, 1])
+    args = (model, x_tr, m_tr, y_tr, x_te, m_te, y_te)
+    assert check(checks.check_late_fusion_auc, auc, *args)
+    fb = check(checks.check_late_fusion_auc, roc_auc_score(y_te, p_te), *args)
+    assert not fb and "image CNN alone" in fb.message
+    fb = check(checks.check_late_fusion_auc, roc_auc_score(y_te, m_te), *args)
+    assert not fb and "marker alone" in fb.message
+    fb = check(checks.check_late_fusion_auc, 1 - auc, *args)
+    assert not fb and "1 - AUC" in fb.message
+    fb = check(checks.check_late_fusion_auc, roc_auc_score(y_te, late.predict(f_te)), *args)
+    assert not fb and "hard decisions" in fb.message
+    fb = check(checks.check_late_fusion_auc, late.predict_proba(f_te)[:, 1], *args)
+    assert not fb and "roc_auc_score" in fb.message
+    assert "replace the `...`" in check(checks.check_late_fusion_auc, ..., *args).message
+
+
+def test_reversed_auc_checker():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(2)
+    y = np.r_[np.zeros(40, int), np.ones(40, int)]
+    vol = rng.normal(0.5, 0.3, (80, 6, 5)) + 0.3 * y[:, None, None] * np.linspace(0, 1, 6)[None, :, None]
+    for model in (_FakeModel(1), _FakeModel(2)):
+        rev = roc_auc_score(y, model.predict(vol[:, ::-1])[:, -1])
+        assert check(checks.check_reversed_auc, rev, model, vol, y)
+        fb = check(checks.check_reversed_auc, roc_auc_score(y, model.predict(vol)[:, -1]), model, vol, y)
+        assert not fb and "usual order" in fb.message
+        fb = check(checks.check_reversed_auc, 1 - rev, model, vol, y)
+        assert not fb and "1 - AUC" in fb.message
+        fb = check(checks.check_reversed_auc, roc_auc_score(y, model.predict(vol[:, :, ::-1])[:, -1]), model, vol, y)
+        assert not fb and "axis 2" in fb.message
+    assert "expected one number" in check(checks.check_reversed_auc, "0.8", _FakeModel(), vol, y).message
+    assert "replace the `...`" in check(checks.check_reversed_auc, None, _FakeModel(), vol, y).message
+
+
+def test_tta_gain_checker():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    y = np.r_[np.zeros(30, int), np.ones(30, int)]
+    x = rng.normal(0.5, 0.6, (60, 6, 6)) + 0.3 * y[:, None, None] * np.linspace(0, 1, 6)[None, None, :]
+    model = _FakeModel()
+    plain, mirror = model.predict(x)[:, 1], model.predict(x[:, :, ::-1])[:, 1]
+    gain = roc_auc_score(y, (plain + mirror) / 2) - roc_auc_score(y, plain)
+    assert abs(gain) > 0.01
+    assert check(checks.check_tta_gain, gain, model, x, y)
+    fb = check(checks.check_tta_gain, -gain, model, x, y)
+    assert not fb and "sign is reversed" in fb.message
+    fb = check(checks.check_tta_gain, roc_auc_score(y, (plain + mirror) / 2), model, x, y)
+    assert not fb and "subtract the AUC without it" in fb.message
+    fb = check(checks.check_tta_gain, 100 * gain, model, x, y)
+    assert not fb and "percentage points" in fb.message
+    fb = check(checks.check_tta_gain, roc_auc_score(y, (plain + model.predict(x[:, ::-1])[:, 1]) / 2)
+               - roc_auc_score(y, plain), model, x, y)
+    assert not fb and "up-down" in fb.message
+    assert "expected one number" in check(checks.check_tta_gain, [gain, gain], model, x, y).message
+    assert "replace the `...`" in check(checks.check_tta_gain, ..., model, x, y).message
+
+
+def test_otsu_dice_checker():
+    from skimage.filters import threshold_otsu
+
+    rng = np.random.default_rng(4)
+    truth = np.zeros((5, 16, 16), bool)
+    truth[:, 4:12, 3:10] = True
+    imgs = np.where(truth, 150.0, 60.0) + rng.normal(0, 35, truth.shape) + np.arange(5)[:, None, None] * 20
+    pred = np.stack([im > threshold_otsu(im) for im in imgs])
+    per = [2 * (t & p).sum() / (t.sum() + p.sum()) for t, p in zip(truth, pred)]
+    assert check(checks.check_otsu_dice, np.mean(per), imgs, truth)
+    assert check(checks.check_otsu_dice, np.mean(per), imgs[..., None], truth)
+    fb = check(checks.check_otsu_dice, np.mean([(t & p).sum() / (t | p).sum() for t, p in zip(truth, pred)]),
+               imgs, truth)
+    assert not fb and "IoU" in fb.message
+    fb = check(checks.check_otsu_dice, np.mean([2 * (t & ~p).sum() / (t.sum() + (~p).sum())
+                                                for t, p in zip(truth, pred)]), imgs, truth)
+    assert not fb and "bright side" in fb.message
+    fb = check(checks.check_otsu_dice, per, imgs, truth)
+    assert not fb and "give their mean" in fb.message
+    assert "replace the `...`" in check(checks.check_otsu_dice, ..., imgs, truth).message
+
+
+def test_unedited_stubs_of_the_issue_16_checkers_say_not_yet():
+    namespace = {"np": np, "cnn": _FakeModel(), "x_pos": np.zeros((2, 4, 4)), "centers": np.ones((2, 2)),
+                 "radii": np.ones(2), "TOL": 1.0, "maps": {"Grad-CAM conv 2 (11×11)": np.zeros((2, 4, 4))}}
+    for call in ("check_pointing_game(answer, maps['Grad-CAM conv 2 (11×11)'], centers, radii, 0.0)",
+                 "check_late_fusion_auc(answer, cnn, x_pos, radii, radii, x_pos, radii, radii)",
+                 "check_reversed_auc(answer, cnn, x_pos, radii)", "check_tta_gain(answer, cnn, x_pos, radii)",
+                 "check_otsu_dice(answer, x_pos, x_pos)"):
+        stub = checks.stub_for(call)
+        assert stub.endswith(f"answer = ...\n{call}")
+        name = call.split("(", 1)[0]
+        exec(compile(stub.replace(f"\n{name}(", f"\n_fb = {name}("), name, "exec"), namespace)
+        assert not namespace["_fb"] and "not yet" in namespace["_fb"].message
+
+
+def test_stray_pixel_metrics_checker():
+    from helpers import metrics
+
+    truth = np.zeros((20, 20), bool)
+    truth[8:14, 8:14] = True
+    mask = np.zeros_like(truth)
+    mask[9:15, 8:13] = True
+    noisy = mask.copy()
+    noisy[0, 0] = True
+
+    def three(m):
+        return metrics.dice(truth, m), metrics.hausdorff(truth, m), metrics.hausdorff(truth, m, percentile=95)
+
+    ans = three(noisy)
+    assert check(checks.check_stray_pixel_metrics, ans, truth, mask)
+    assert check(checks.check_stray_pixel_metrics, list(ans), truth[..., None], mask[..., None])
+    fb = check(checks.check_stray_pixel_metrics, three(mask), truth, mask)
+    assert not fb and "without the stray pixel" in fb.message
+    fb = check(checks.check_stray_pixel_metrics, (ans[0], ans[2], ans[1]), truth, mask)
+    assert not fb and "swapped" in fb.message
+    fb = check(checks.check_stray_pixel_metrics, (100 * ans[0], ans[1], ans[2]), truth, mask)
+    assert not fb and "percent" in fb.message
+    corner = mask.copy()
+    corner[-1, -1] = True
+    fb = check(checks.check_stray_pixel_metrics, three(corner), truth, mask)
+    assert not fb and "bottom right corner" in fb.message
+    for bad in ((0.5, 1.0), "0.5", {"dice": 0.5}):
+        fb = check(checks.check_stray_pixel_metrics, bad, truth, mask)
+        assert not fb and "expected (dice, hausdorff, hd95)" in fb.message
+    for unanswered in (..., None, (..., 1.0, 1.0)):
+        assert "replace the `...`" in check(checks.check_stray_pixel_metrics, unanswered, truth, mask).message
+
+
+def _patient_auc_inputs():
+    rng = np.random.default_rng(5)
+    pid = np.repeat(np.arange(40), 30)
+    y = (rng.random(1200) < 0.5).astype(int)
+    s = rng.normal(0, 1, 40)[pid] + y + rng.normal(0, 0.7, 1200)
+    return y, s, pid
+
+
+def test_patient_bootstrap_ci_checker():
+    from sklearn.metrics import roc_auc_score
+
+    from helpers import metrics
+
+    y, s, pid = _patient_auc_inputs()
+    rng, ids = np.random.default_rng(0), np.unique(pid)
+    rows = {p: np.flatnonzero(pid == p) for p in ids}
+    boot = []
+    for _ in range(1000):                                   # the notebook's solution, verbatim
+        idx = np.concatenate([rows[p] for p in rng.choice(ids, len(ids))])
+        if len(np.unique(y[idx])) == 2:
+            boot.append(roc_auc_score(y[idx], s[idx]))
+    lo, hi = np.quantile(boot, [0.025, 0.975])
+    lo1, hi1, _ = checks._patient_bootstrap_ci(y == 1, s, pid, 1000, 0)
+    assert abs(lo - lo1) < 1e-9 and abs(hi - hi1) < 1e-9    # the checker's fast engine is the same bootstrap
+    assert check(checks.check_patient_bootstrap_ci, (lo, hi), y, s, pid)
+    other_seed = checks._patient_bootstrap_ci(y == 1, s, pid, 1000, 7)[:2]
+    assert check(checks.check_patient_bootstrap_ci, other_seed, y, s, pid)
+    image = metrics.bootstrap_auc(y, s)
+    fb = check(checks.check_patient_bootstrap_ci, image, y, s, pid)
+    assert not fb and "resample images instead of patients" in fb.message
+    fb = check(checks.check_patient_bootstrap_ci, (hi, lo), y, s, pid)
+    assert not fb and "reversed" in fb.message
+    fb = check(checks.check_patient_bootstrap_ci, (100 * lo, 100 * hi), y, s, pid)
+    assert not fb and "percentages" in fb.message
+    fb = check(checks.check_patient_bootstrap_ci, (lo, hi + 0.05), y, s, pid)
+    assert not fb and "high end" in fb.message and "too high" in fb.message
+    fb = check(checks.check_patient_bootstrap_ci, roc_auc_score(y, s), y, s, pid)
+    assert not fb and "expected (low, high)" in fb.message
+    assert "replace the `...`" in check(checks.check_patient_bootstrap_ci, ..., y, s, pid).message
+
+
+def test_unedited_stubs_of_the_tuple_checkers_say_not_yet():
+    y, s, pid = _patient_auc_inputs()
+    namespace = {"np": np, "m_test": np.zeros((2, 4, 4), bool), "pred": np.zeros((2, 4, 4), bool), "i": 0,
+                 "y_test": y, "p_test": s, "test": type("T", (), {"extras": {"patients": pid}})()}
+    for call in ("check_stray_pixel_metrics(answer, m_test[i], pred[i])",
+                 "check_patient_bootstrap_ci(answer, y_test, p_test, test.extras['patients'])"):
+        stub = checks.stub_for(call)
+        assert stub.endswith(f"answer = ...\n{call}")
+        name = call.split("(", 1)[0]
+        exec(compile(stub.replace(f"\n{name}(", f"\n_fb = {name}("), name, "exec"), namespace)
+        assert not namespace["_fb"] and "not yet" in namespace["_fb"].message
+
+
+def _lesion_group_inputs(seed=0):
+    """40 lesion images (small/large, bright/dark) and 40 lesion-free ones; maps often peak on the lesion."""
+    rng = np.random.default_rng(seed)
+    n = 40
+    lesion = np.r_[np.ones(n, bool), np.zeros(n, bool)]
+    centers = rng.uniform(6, 22, (n, 2))
+    radii = rng.uniform(1.0, 4.0, n)
+    contrasts = rng.choice([-1.0, 1.0], n) * rng.uniform(0.2, 0.6, n)
+    maps = rng.random((2 * n, 28, 28))
+    for i in range(n):
+        if rng.random() < 0.3 + 0.15 * radii[i]:
+            maps[i, int(centers[i, 0]), int(centers[i, 1])] = 5.0
+    peak = maps.reshape(2 * n, -1).max(1) + rng.normal(0, 0.5, 2 * n) + 0.5 * lesion
+    return maps, peak, lesion, centers, radii, contrasts
+
+
+def test_lesion_groups_checker():
+    from sklearn.metrics import roc_auc_score
+
+    from helpers import explain
+
+    maps, peak, lesion, centers, radii, contrasts = _lesion_group_inputs()
+    args = (maps, peak, lesion, centers, radii, contrasts)
+    hits = explain.pointing_game(maps[lesion], centers, radii, tolerance=1.5)
+    groups = {"small": radii <= np.median(radii), "large": radii > np.median(radii),
+              "bright": contrasts > 0, "dark": contrasts < 0}
+    right = {}
+    for g, mask in groups.items():
+        y = np.r_[np.zeros((~lesion).sum()), np.ones(mask.sum())]
+        right[g] = (hits[mask].mean(), roc_auc_score(y, np.r_[peak[~lesion], peak[lesion][mask]]))
+    assert checks.check_lesion_groups(right, *args, quiet=True)
+    assert "not yet" in checks.check_lesion_groups(..., *args, quiet=True).message
+    assert "expected a dict" in checks.check_lesion_groups([1, 2], *args, quiet=True).message
+    assert "no entry for dark" in checks.check_lesion_groups({k: v for k, v in right.items() if k != "dark"},
+                                                             *args, quiet=True).message
+    swapped = {**right, "small": right["small"][::-1]}
+    assert "swapped" in checks.check_lesion_groups(swapped, *args, quiet=True).message
+    flipped = {**right, "bright": (right["bright"][0], 1 - right["bright"][1])}
+    assert "1 − AUC" in checks.check_lesion_groups(flipped, *args, quiet=True).message
+    wrong_group = {**right, "small": right["large"]}
+    assert "of the large lesions" in checks.check_lesion_groups(wrong_group, *args, quiet=True).message
+    hits0 = explain.pointing_game(maps[lesion], centers, radii, tolerance=0.0)
+    if abs(hits0[groups["small"]].mean() - right["small"][0]) > 0.002:
+        tol0 = {**right, "small": (hits0[groups["small"]].mean(), right["small"][1])}
+        assert "tolerance of 0 px" in checks.check_lesion_groups(tol0, *args, quiet=True).message
+    within = {**right, "dark": (right["dark"][0], roc_auc_score(
+        np.r_[np.zeros(groups["bright"].sum()), np.ones(groups["dark"].sum())],
+        np.r_[peak[lesion][groups["bright"]], peak[lesion][groups["dark"]]]))}
+    msg = checks.check_lesion_groups(within, *args, quiet=True)
+    assert not msg and ("lesion-free" in msg.message or "1 − AUC" in msg.message)
+    assert "two numbers" in checks.check_lesion_groups({**right, "large": 0.5}, *args, quiet=True).message
+    stub = checks.stub_for("check_lesion_groups(answer, maps, peak, lesion, centers, radii, contrasts)")
+    ns = {"maps": maps, "peak": peak, "lesion": lesion, "centers": centers, "radii": radii, "contrasts": contrasts}
+    exec(compile(stub.replace("\ncheck_lesion_groups(", "\n_fb = check_lesion_groups("), "stub", "exec"), ns)
+    assert not ns["_fb"] and "not yet" in ns["_fb"].message

@@ -13,7 +13,7 @@
 #
 # **Prerequisites.** Python and NumPy; no deep learning yet.
 #
-# **Measured runtime:** 21 s, peak memory 1.2 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
+# **Measured runtime:** 22 s, peak memory 1.2 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Terms in Chinese and English: [glossary](../docs/GLOSSARY.md).
 

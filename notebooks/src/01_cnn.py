@@ -19,7 +19,7 @@
 # **Prerequisites.** Notebook 00 (the real data sets and their data cards); Python and NumPy;
 # matrices and the chain of functions a network is. No GPU needed.
 #
-# **Measured runtime:** 103 s, peak memory 1.1 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
+# **Measured runtime:** 108 s, peak memory 1.1 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Terms in Chinese and English: [glossary](../docs/GLOSSARY.md).
 #
@@ -573,10 +573,13 @@ print(f"without activation: one layer W = W2 W1, b = W2 b1 + b2 fits exactly; wi
 # Take step 7's better model on BreastMNIST from the cache
 # (`train.cached_fit("better", *breast["train"], *breast["val"], dataset="breastmnist", seed=0)`), compute the
 # validation AUC with and without TTA, and the paired bootstrap interval of the difference
-# (`metrics.paired_bootstrap_auc`). Is the difference larger than what 78 validation images can resolve?
+# (`metrics.paired_bootstrap_auc`). Put the change of the validation AUC, AUC with TTA minus AUC without, in `answer`
+# and run the checker. Is the difference larger than what 78 validation images can resolve?
 # (Ablating training augmentation works the same way, with `augment=False`, but costs two trainings.)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} check="check_tta_gain(answer, train.cached_fit('better', *breast['train'], *breast['val'], dataset='breastmnist', seed=0)[0], *breast['val'])"
+from helpers.checks import check_tta_gain
+
 better_bm, _ = train.cached_fit("better", *breast["train"], *breast["val"], dataset="breastmnist", seed=0)
 x_bv, y_bv = breast["val"]
 p_plain = better_bm.predict(x_bv, verbose=0)[:, 1]
@@ -585,6 +588,9 @@ print(f"validation AUC without TTA {metrics.bootstrap_auc(y_bv, p_plain)}")
 print(f"validation AUC with TTA    {metrics.bootstrap_auc(y_bv, p_tta)}")
 d_tta = metrics.paired_bootstrap_auc(y_bv, p_tta, p_plain)
 print(f"TTA - plain: {d_tta.estimate:+.3f} (95% CI {d_tta.low:+.3f} to {d_tta.high:+.3f})")
+# the point estimate of the change (AUC with TTA minus AUC without) is the paired bootstrap's estimate
+answer = d_tta.estimate
+check_tta_gain(answer, better_bm, breast["val"][0], breast["val"][1])
 print("With 21 malignant validation images, AUC differences of a few hundredths are within chance: an ablation on a "
       "set this small needs several seeds or cross-validation before it decides anything.")
 

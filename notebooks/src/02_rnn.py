@@ -18,7 +18,7 @@
 # **Prerequisites.** Notebook 01 (CNN: convolution, dense layers, sigmoid and softmax, training with Keras);
 # matrix-vector products; the chain rule.
 #
-# **Measured runtime:** 77 s, peak memory 1.6 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
+# **Measured runtime:** 97 s, peak memory 1.6 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Words in *italics* are explained in the [glossary](../docs/GLOSSARY.md).
 
@@ -624,9 +624,15 @@ print("OK: NumPy softmax of y_T =", p_np.round(3), "agrees with Keras and sums t
 # %% [markdown] tags=["exercise"]
 # **Exercise 2 (order matters).** The one-way SimpleRNN of section 2 read the slices from 0 to 27. Feed it the
 # same simulated test volumes with the slice order reversed (`f_test[:, ::-1]`), without retraining. What happens
-# to its test AUC, and what happens to the bidirectional GRU's? Explain.
+# to its test AUC, and what happens to the bidirectional GRU's? Put the SimpleRNN's test AUC on the reversed volumes
+# in `answer` and run the checker. Explain.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} check="check_reversed_auc(answer, seq_models['simplernn'], f_test, test3d.y)"
+from helpers.checks import check_reversed_auc
+
+# axis 1 holds the slices: reverse it, keep each slice as it is (no retraining, the same model)
+answer = roc_auc_score(test3d.y, seq_models["simplernn"].predict(np.ascontiguousarray(f_test[:, ::-1]), verbose=0)[:, 0])
+check_reversed_auc(answer, seq_models["simplernn"], f_test, test3d.y)
 for name in ("simplernn", "bigru"):
     p_rev = seq_models[name].predict(np.ascontiguousarray(f_test[:, ::-1]), verbose=0)[:, 0]
     print(f"{name:9s} test AUC forward {roc_auc_score(test3d.y, seq_probs[name]):.3f}, "

@@ -16,7 +16,7 @@
 # **Prerequisites.** Notebook 01 (Keras layers, training a model); PCA at the level of "project onto the
 # directions of largest variance"; ROC and AUC at the level of notebook 01 (notebook 04 goes deeper).
 #
-# **Measured runtime:** 48 s, peak memory 1.3 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
+# **Measured runtime:** 54 s, peak memory 1.4 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Terms in Chinese and English: [glossary](../docs/GLOSSARY.md).
 #
@@ -627,20 +627,26 @@ print("angles after the mix (degrees):", np.round(ae.principal_angles(W_d2.T, pc
 # %% [markdown] tags=["exercise"]
 # **Exercise 2.** Which simulated lesions does the dense autoencoder find? Split the lesion images of the
 # test set by lesion radius (below / above the median) and by contrast sign (bright / dark, from
-# `sim_test.extras["lesion_contrasts"]`), and report the hit rate of the error-map peak and the AUC of the
-# map-peak score (against all lesion-free test images) for each group.
+# `sim_test.extras["lesion_contrasts"]`), and report the hit rate of the error-map peak (tolerance 1.5 px, as in
+# step 3) and the AUC of the map-peak score (against all lesion-free test images) for each group, as
+# `answer = {"small": (hit_rate, auc), "large": ..., "bright": ..., "dark": ...}`.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} check="check_lesion_groups(answer, results['dense AE (16)']['maps'], results['dense AE (16)']['map peak'], lesion, centers, radii, sim_test.extras['lesion_contrasts'][lesion])"
 # CHECK_OUTPUT trained
+from helpers.checks import check_lesion_groups
+
 maps_d, peak_d = results["dense AE (16)"]["maps"], results["dense AE (16)"]["map peak"]
 contrast = sim_test.extras["lesion_contrasts"][lesion]
 hits_d = explain.pointing_game(maps_d[lesion], centers, radii, tolerance=1.5)
 groups = {"small": radii <= np.median(radii), "large": radii > np.median(radii),
           "bright": contrast > 0, "dark": contrast < 0}
+answer = {}
 for gname, g in groups.items():
     y_g = np.r_[np.zeros((~lesion).sum()), np.ones(g.sum())]
     s_g = np.r_[peak_d[~lesion], peak_d[lesion][g]]
-    print(f"{gname:6s} ({g.sum():3d} images): hit rate {hits_d[g].mean():.3f}, AUC {roc_auc_score(y_g, s_g):.3f}")
+    answer[gname] = (hits_d[g].mean(), roc_auc_score(y_g, s_g))
+    print(f"{gname:6s} ({g.sum():3d} images): hit rate {answer[gname][0]:.3f}, AUC {answer[gname][1]:.3f}")
+check_lesion_groups(answer, maps_d, peak_d, lesion, centers, radii, contrast)
 # Large lesions are found more often: they change more pixels than the anatomy's own edges do.
 
 # %% [markdown] tags=["exercise"]

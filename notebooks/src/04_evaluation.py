@@ -16,12 +16,12 @@
 # 6. measure how detection depends on lesion size and contrast (a contrast-detail curve);
 # 7. draw a learning curve (test AUC with its interval against the number of training images) and read what it says
 #    about "how much data do I need";
-# 8. train on data with a few percent positives and compare class weights, oversampling and a moved threshold by AUC,
+# 8. train on data with a few percent positives and compare class weights, resampling and a moved threshold by AUC,
 #    operating point, calibration and a precision-recall curve at the clinic's prevalence.
 #
 # **Prerequisites.** Notebook 01 (the article's CNN); basic probability (conditional probability).
 #
-# **Measured runtime:** 44 s, peak memory 1.2 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
+# **Measured runtime:** 110 s, peak memory 1.4 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Words in *italics* are explained in the [glossary](../docs/GLOSSARY.md).
 #
@@ -707,7 +707,7 @@ pn_train, pn_val, pn_test = (data.load("pneumoniamnist", s) for s in ("train", "
 print(pn_train.info.title, "(real) | classes:", dict(enumerate(pn_train.info.label_names)))
 for d in (pn_train, pn_val, pn_test):
     print(f"{d.split:>5}: {len(d):4d} X-rays, {d.y.mean():.1%} with pneumonia")
-LC_SIZES = [150, 300, 600, 1200]
+LC_SIZES = [150, 300, 600]
 shuffled = [np.random.default_rng(0).permutation(np.flatnonzero(pn_train.y == c)) for c in (0, 1)]
 parts = {}
 for n in LC_SIZES:
@@ -718,7 +718,7 @@ print("parts:", ", ".join(f"{n} ({pn_train.y[parts[n]].mean():.1%})" for n in LC
       "X-rays (share with pneumonia); each part inside the next: OK")
 
 # %% [markdown]
-# Four trainings on the parts (together about half as many images as one training on the whole split), then the whole
+# Three trainings on the parts (together about a fifth of the images of one training on the whole split), then the whole
 # training split with exactly the call of notebooks 01 and 05, so that after either of them it comes from the model
 # cache. Every model is scored on the same 624 test X-rays, AUC with a bootstrap 95 % interval (step 2). The test
 # split is only scored: nothing here is chosen on it.
@@ -792,19 +792,22 @@ fig.tight_layout()
 # it. For this small CNN at 28 × 28 pixels, that point came after a few hundred X-rays.
 
 # %% [markdown]
-# ## Step 9 · Class imbalance at clinical prevalence: class weights, oversampling, threshold moving
+# ## Step 9 · Class imbalance at clinical prevalence: class weights, resampling, threshold moving
 # In a clinic few of the patients imaged are sick, a few percent rather than the 74 % of PneumoniaMNIST's training
 # split, and a training set gathered there is imbalanced (*class imbalance*): the model sees one X-ray with pneumonia
 # for every nineteen without. *Class weights* are the textbook answer (`recipes.class_weights`; the course's better
 # recipe has them as an option, off by default), but what do they do? We build such a set and try the common
-# remedies, *oversampling* and *threshold moving* among them (He & Garcia, 2009; Buda et al., 2018), on it, same data, same CNN, same seed:
+# remedies, resampling and *threshold moving* among them (He & Garcia, 2009; Buda et al., 2018), on it, same data,
+# same CNN, same seed:
 #
 # - **(a) plain**: train as usual and decide at 0.5;
 # - **(b) class weights**: each image's loss is multiplied by the weight of its class,
 #   $w_c = \dfrac{N}{K\,N_c}$ ($N$ images, $K = 2$ classes, $N_c$ of them in class $c$), so each class weighs $N/K$ in
 #   all; decide at 0.5;
-# - **(c) oversampling**: add copies of randomly drawn pneumonia X-rays (with replacement, seed 0) until the classes
-#   are equal; decide at 0.5;
+# - **(c) balanced resampling**: a training set of the same size with the classes equal: half of the normal X-rays
+#   (drawn without replacement, seed 0) and as many draws from the pneumonia X-rays (with replacement, so each appears
+#   about ten times), i.e. *oversampling* of the rare class and undersampling of the common one, at the cost of one
+#   training like (a)'s; decide at 0.5;
 # - **(d) threshold moving**: model (a) unchanged, with its threshold chosen on the validation split for a sensitivity
 #   of at least 0.90 (step 3's rule).
 #
@@ -832,32 +835,35 @@ np.testing.assert_allclose([cw[0], cw[1]], w_c)
 print(f"class weights: normal {cw[0]:.3f}, pneumonia {cw[1]:.3f}; N / (K · N_c) gives the same: OK")
 print(f"total weight: normal {cw[0] * n_c[0]:.1f}, pneumonia {cw[1] * n_c[1]:.1f} (N / K = {len(y_imb) / 2:.1f})")
 
-copies = np.random.default_rng(0).choice(np.flatnonzero(y_imb == 1), n_c[0] - n_c[1], replace=True)
-over = np.concatenate([np.arange(len(y_imb)), copies])
-x_over, y_over = x_imb[over], y_imb[over]
-print(f"oversampled training set: {len(y_over)} X-rays, {y_over.mean():.1%} with pneumonia "
-      f"(each pneumonia X-ray {n_c[0] / n_c[1]:.1f} times on average)")
+rng_c = np.random.default_rng(0)
+half = len(y_imb) // 2
+resampled = np.concatenate([rng_c.choice(np.flatnonzero(y_imb == 0), half, replace=False),   # undersampling
+                            rng_c.choice(np.flatnonzero(y_imb == 1), half, replace=True)])   # oversampling
+x_res, y_res = x_imb[resampled], y_imb[resampled]
+print(f"resampled training set: {len(y_res)} X-rays, {y_res.mean():.1%} with pneumonia "
+      f"(each pneumonia X-ray {half / n_c[1]:.1f} times on average, {half} of the {n_c[0]} normal ones)")
 
 # %% [markdown]
-# The three trainings, (a) and (c) with the article's recipe as in step 8. The recipe has no class-weight option, so
-# (b) writes its steps out (seed 0, the CNN, pixels / 255, adam, 10 epochs, batch 64) and passes Keras's `class_weight`.
+# The three trainings (each sees 1278 X-rays per epoch), (a) and (c) with the article's recipe as in step 8. The
+# recipe has no class-weight option, so (b) writes its steps out (seed 0, the CNN, pixels / 255, adam, 10 epochs,
+# batch 64) and passes Keras's `class_weight`.
 # Then the plain model's threshold for (d), on the validation split.
 
 # %%
 plain_model, _ = recipes.cached_fit("article", x_imb, y_imb, dataset="pneumoniamnist", seed=0)  # (a)
-over_model, _ = recipes.cached_fit("article", x_over, y_over, dataset="pneumoniamnist", seed=0)  # (c)
+res_model, _ = recipes.cached_fit("article", x_res, y_res, dataset="pneumoniamnist", seed=0)  # (c)
 keras.utils.set_random_seed(0)  # (b): the article's recipe written out, with class weights
 weighted_cnn = article_cnn((28, 28, 1), 2)
 weighted_cnn.fit(x_imb[..., None].astype("float32") / 255, y_imb, epochs=n_epochs(10), batch_size=64,
                  class_weight=cw, verbose=0)
 imb_cnns = {"(a) plain": plain_model.get_layer("article_cnn"), "(b) class weights": weighted_cnn,
-            "(c) oversampling": over_model.get_layer("article_cnn")}
+            "(c) resampling": res_model.get_layer("article_cnn")}
 p_imb = {name: c.predict(x_pn_test, verbose=0)[:, 1] for name, c in imb_cnns.items()}
 p_plain_val = imb_cnns["(a) plain"].predict(pn_val.x[..., None].astype("float32") / 255, verbose=0)[:, 1]
 _, tpr_imb, thr_imb = skm.roc_curve(pn_val.y, p_plain_val)
 t_moved = float(thr_imb[np.argmax(tpr_imb >= 0.90)])  # (d): the largest threshold with sensitivity ≥ 0.90
 rules = {"(a) plain, t = 0.5": ("(a) plain", 0.5), "(b) class weights, t = 0.5": ("(b) class weights", 0.5),
-         "(c) oversampling, t = 0.5": ("(c) oversampling", 0.5), "(d) plain, moved t": ("(a) plain", t_moved)}
+         "(c) resampling, t = 0.5": ("(c) resampling", 0.5), "(d) plain, moved t": ("(a) plain", t_moved)}
 
 # %% [markdown]
 # On the full test split (624 X-rays): the AUC of each model with its bootstrap interval (it does not depend on the
@@ -873,7 +879,7 @@ w5 = np.where(pn_test.y == 1, CLINIC / pn_test.y.sum(), (1 - CLINIC) / (pn_test.
 for name, p in p_imb.items():
     print(f"{name:<17}: test AUC {metrics.bootstrap_auc(pn_test.y, p, n_boot=1000, seed=0)}; "
           f"mean P(pneumonia) at 5 % prevalence {np.sum(w5 * p):.3f}")
-for name in ("(b) class weights", "(c) oversampling"):
+for name in ("(b) class weights", "(c) resampling"):
     print(f"AUC {name} − (a) plain: {metrics.paired_bootstrap_auc(pn_test.y, p_imb[name], p_imb['(a) plain'])}")
 print(f"(d) threshold for sensitivity ≥ 0.90 on validation: {t_moved:.3f}")
 points = {}
@@ -938,7 +944,7 @@ axes[1].set_title("Precision-recall at 5 % prevalence")
 axes[1].set_xlim(0, 1.02)
 axes[1].set_ylim(0, 1.02)
 axes[1].legend(fontsize=7, loc="upper right")
-fig.suptitle("Trained on 5 % pneumonia: plain, class weights, oversampling, and a moved threshold")
+fig.suptitle("Trained on 5 % pneumonia: plain, class weights, resampling, and a moved threshold")
 fig.tight_layout()
 
 # %% [markdown]
@@ -948,11 +954,11 @@ fig.tight_layout()
 #   the three ROC curves lie on top of each other. Weights and copies did not teach the CNN to tell pneumonia from
 #   normal any better; the few X-rays with pneumonia hold all the information there is.
 # - **The operating point moved.** At threshold 0.5 the plain model flags few X-rays (high specificity, low
-#   sensitivity): it learnt that pneumonia is rare. Class weights and oversampling raise its scores, so the same 0.5
+#   sensitivity): it learnt that pneumonia is rare. Class weights and resampling raise its scores, so the same 0.5
 #   flags more: a much higher sensitivity for a lower specificity, a slide along nearly the same ROC curve.
 # - **So did the calibration.** Trained at the clinic's 5 %, the plain model's mean probability over a clinic-like
 #   population is the nearest to 0.05 (not at it: calibration must be checked, never assumed, step 4). The weighted
-#   and oversampled models were trained as if half the patients were sick, and their "probabilities" are several times
+#   and resampled models were trained as if half the patients were sick, and their "probabilities" are several times
 #   too high: recalibrate on validation data (step 4) before reading them as risks.
 # - **Threshold moving gets a similar operating point for free.** The plain model with a threshold chosen on the
 #   validation split reaches a sensitivity like the weighted model's, without training again, and the choice says
@@ -989,7 +995,7 @@ fig.tight_layout()
 # - **How much data?** A learning curve (nested stratified parts of the training set, one test set that only scores,
 #   an interval on every point) answers it for one model and task: on real chest X-rays it climbed steeply, then
 #   flattened within its intervals after a few hundred images. Count patients, not images, and ask where they come from.
-# - **Class imbalance** (5 % pneumonia in training): class weights and oversampling moved the operating point at 0.5
+# - **Class imbalance** (5 % pneumonia in training): class weights and resampling moved the operating point at 0.5
 #   and inflated the probabilities, not the AUC; a threshold chosen on validation for the sensitivity needed gave a
 #   similar operating point without training again. When positives are rare, read the precision-recall curve at the
 #   clinic's prevalence, not the ROC curve.
@@ -1031,9 +1037,12 @@ print(f"expected alarms {alarms_true + alarms_false:.0f}, of which real {alarms_
 # %% [markdown] tags=["exercise"]
 # **Exercise 2 (bootstrap by patient).** The 1200 simulated test images come from 40 patients, and images of a
 # patient are alike. Resample *patients* (with replacement, 1000 times, seed 0), take all images of each drawn patient,
-# and compute the 95 % interval of the AUC. Is it wider than the image-level interval of step 2? Why should it be?
+# and compute the 95 % interval of the AUC (skip a resample that holds one class only). Put it in `answer = (low,
+# high)` and run the checker. Is it wider than the image-level interval of step 2? Why should it be?
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} check="check_patient_bootstrap_ci(answer, y_test, p_test, test.extras['patients'])"
+from helpers.checks import check_patient_bootstrap_ci
+
 rng = np.random.default_rng(0)
 pat_test = test.extras["patients"]
 ids = np.unique(pat_test)
@@ -1044,6 +1053,8 @@ for _ in range(1000):
     if len(np.unique(y_test[idx])) == 2:
         boot.append(skm.roc_auc_score(y_test[idx], p_test[idx]))
 lo, hi = np.quantile(boot, [0.025, 0.975])
+answer = (lo, hi)
+check_patient_bootstrap_ci(answer, y_test, p_test, test.extras["patients"])
 print(f"by patient: 95 % CI {lo:.3f} to {hi:.3f} (width {hi - lo:.3f}); "
       f"by image: {ci10.low:.3f} to {ci10.high:.3f} (width {ci10.high - ci10.low:.3f})")
 print("Images of one patient are correlated, so 1200 images carry less information than 1200 independent cases.")

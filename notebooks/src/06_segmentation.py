@@ -23,7 +23,7 @@
 # notebook 04 (bootstrap confidence intervals, sensitivity) and notebook 05 (Grad-CAM, saliency and the
 # pointing game). This notebook comes after 05 because step 6 compares with Grad-CAM, which 05 teaches.
 #
-# **Measured runtime:** 89 s, peak memory 1.4 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
+# **Measured runtime:** 97 s, peak memory 1.4 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Terms in Chinese and English: [glossary](../docs/GLOSSARY.md).
 #
@@ -709,14 +709,19 @@ print(f"test at {answer}: sensitivity {c['detected'].sum() / c['lesions'].sum():
 # **Exercise 3.** Is a U-Net needed for white matter? White matter is the brightest tissue on a T1 image. Try a
 # classical baseline: a global threshold per image chosen by Otsu's method (`skimage.filters.threshold_otsu`),
 # calling every pixel above it white matter. Compare its mean Dice for white matter on the lesion-free test
-# images with the U-Net's. Why does the simple method do as well or as badly as it does?
+# images with the U-Net's: put Otsu's mean Dice per image in `answer` and run the checker. Why does the simple
+# method do as well or as badly as it does?
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"] jupyter={"source_hidden": true} check="check_otsu_dice(answer, test.x[free], tissue_true == 2)"
 from skimage.filters import threshold_otsu
 
+from helpers.checks import check_otsu_dice
+
 imgs = test.x[free].astype(float)
-otsu = np.stack([im > threshold_otsu(im) for im in imgs])
+otsu = np.stack([im > threshold_otsu(im) for im in imgs])  # one threshold per image, from its own histogram
 d_otsu = metrics.dice(tissue_true == 2, otsu, per_image=True).mean()
+answer = d_otsu
+check_otsu_dice(answer, test.x[free], tissue_true == 2)
 d_unet = metrics.dice(tissue_true == 2, tissue_pred == 2, per_image=True).mean()
 print(f"white matter, mean Dice per image: Otsu {d_otsu:.3f}, U-Net {d_unet:.3f}")
 # Otsu splits each image's histogram in two: above the cut are white matter *and* bright grey matter, and the
@@ -725,16 +730,24 @@ print(f"white matter, mean Dice per image: Otsu {d_otsu:.3f}, U-Net {d_unet:.3f}
 
 # %% [markdown] tags=["exercise"]
 # **Exercise 4.** Add one false-positive pixel in a corner (row 0, column 0) to the U-Net's mask of the first
-# test lesion it found. How much do Dice, the Hausdorff distance and HD95 change? Which metric would you
+# test lesion it found (image `i` below). How much do Dice, the Hausdorff distance and HD95 change? Put the three
+# values with the stray pixel in `answer = (dice, hausdorff, hd95)` and run the checker. Which metric would you
 # report to a surgeon who cares about the farthest error, and which to a study that compares volumes?
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
-i = np.flatnonzero(les & pred.any(axis=(1, 2)) & (dice_img > 0.5))[0]
+# %%
+i = np.flatnonzero(les & pred.any(axis=(1, 2)) & (dice_img > 0.5))[0]  # the first test lesion the U-Net found
+
+# %% tags=["solution"] jupyter={"source_hidden": true} check="check_stray_pixel_metrics(answer, m_test[i], pred[i])"
+from helpers.checks import check_stray_pixel_metrics
+
 noisy = pred[i].copy()
 noisy[0, 0] = True
 for name, m in (("U-Net mask", pred[i]), ("+ one stray pixel", noisy)):
     print(f"{name:18s}: Dice {metrics.dice(m_test[i], m):.3f}, Hausdorff {metrics.hausdorff(m_test[i], m):.1f} px, "
           f"HD95 {metrics.hausdorff(m_test[i], m, percentile=95):.1f} px")
+answer = (metrics.dice(m_test[i], noisy), metrics.hausdorff(m_test[i], noisy),
+          metrics.hausdorff(m_test[i], noisy, percentile=95))
+check_stray_pixel_metrics(answer, m_test[i], pred[i])
 # One pixel barely moves Dice and HD95 but multiplies the Hausdorff distance: it measures the worst point.
 # Volume studies care about overlap (Dice); a surgeon or radiotherapy plan about the worst boundary error,
 # but then the stray pixel should be removed by post-processing (keep the largest component) before measuring.

@@ -20,7 +20,7 @@
 # **Prerequisites.** Notebooks 01 (the course's CNN recipes) and 04 (ROC, AUC, bootstrap intervals, calibration,
 # thresholds chosen on validation data).
 #
-# **Measured runtime:** 81 s, peak memory 1.4 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
+# **Measured runtime:** 79 s, peak memory 1.4 GiB (offline, 2-core CPU with AVX-512, TF_ENABLE_ONEDNN_OPTS=0, TF_NUM_INTRAOP_THREADS=2, empty cache; `python tools/benchmark.py`, 2026-11-27)
 #
 # Words in *italics* are explained in the [glossary](../docs/GLOSSARY.md).
 #
