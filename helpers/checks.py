@@ -1562,3 +1562,51 @@ def check_lesion_groups(answer: Any, maps: Any, peak: Any, lesion: Any, centers:
 
 
 __all__ += ["check_lesion_groups"]
+
+
+# ---------------------------------------------------------------- 04, exercise 3: cross-validation that leaks
+def check_leaky_cv(answer: Any, estimator: Any, features: Any, y: Any, patients: Any, quiet: bool = False,
+                   atol: float = 0.01) -> Feedback:
+    """Check ``answer = (mean AUC with folds by image, mean AUC with folds by patient)``: 5-fold cross-validation of
+    ``estimator`` with ``StratifiedKFold(5, shuffle=True, random_state=0)`` and with
+    ``StratifiedGroupKFold(5, shuffle=True, random_state=0)`` grouped by ``patients``, recomputed here (one thread).
+    ``atol`` (0.01) also admits another ``random_state``. Used in 04, exercise 3.
+    """
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_score
+    from threadpoolctl import threadpool_limits
+
+    label = "mean cross-validated AUC (folds by image, folds by patient)"
+    if _unanswered(answer):
+        return _done(False, f"{label}: {_FILL_IN}", quiet)
+    values = _as_array(answer)
+    if values is None or values.shape != (2,) or not np.isfinite(values).all():
+        return _done(False, f"{label}: expected two numbers, (by image, by patient); got {answer!r:.60}.", quiet)
+    x, target, groups = np.asarray(features), np.asarray(y), np.asarray(patients)
+    with threadpool_limits(1):
+        by_image = cross_val_score(clone(estimator), x, target, scoring="roc_auc",
+                                   cv=StratifiedKFold(5, shuffle=True, random_state=0))
+        by_patient = cross_val_score(clone(estimator), x, target, groups=groups, scoring="roc_auc",
+                                     cv=StratifiedGroupKFold(5, shuffle=True, random_state=0))
+    ref = np.array([by_image.mean(), by_patient.mean()])
+    if np.all(np.abs(values - ref) <= atol):
+        return _done(True, f"{label}: {ref[0]:.3f} by image, {ref[1]:.3f} by patient; the folds by image inflate "
+                           f"the AUC by {ref[0] - ref[1]:+.3f}.", quiet)
+    if np.all(np.abs(values[::-1] - ref) <= atol):
+        return _done(False, f"{label}: the two are swapped; give (folds by image, folds by patient).", quiet)
+    if np.all(np.abs(values / 100 - ref) <= atol):
+        return _done(False, f"{label}: those look like percentages; give fractions between 0 and 1.", quiet)
+    stds = np.array([by_image.std(ddof=1), by_patient.std(ddof=1)])
+    if np.all(np.abs(values - stds) <= atol) or np.all(np.abs(values - by_image.std()) <= atol):
+        return _done(False, f"{label}: those are the spreads over the folds; give the means.", quiet)
+    if abs(values[1] - ref[0]) <= atol and abs(values[0] - ref[0]) <= atol:
+        return _done(False, f"{label}: both numbers are the by-image result; the second needs StratifiedGroupKFold "
+                            "with groups=patients (cross_val_score(..., groups=...)).", quiet)
+    k = int(np.argmax(np.abs(values - ref) > atol))
+    what = ("folds by image (StratifiedKFold)", "folds by patient (StratifiedGroupKFold, groups=patients)")[k]
+    side = "too high" if values[k] > ref[k] else "too low"
+    return _done(False, f"{label}: the {what} result {values[k]:.3f} is {side} (tolerance {atol:g}); use 5 shuffled "
+                        "folds and scoring='roc_auc', and take the mean over the folds.", quiet)
+
+
+__all__ += ["check_leaky_cv"]

@@ -833,3 +833,32 @@ def test_lesion_groups_checker():
     ns = {"maps": maps, "peak": peak, "lesion": lesion, "centers": centers, "radii": radii, "contrasts": contrasts}
     exec(compile(stub.replace("\ncheck_lesion_groups(", "\n_fb = check_lesion_groups("), "stub", "exec"), ns)
     assert not ns["_fb"] and "not yet" in ns["_fb"].message
+
+
+def test_leaky_cv_checker():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_score
+
+    rng = np.random.default_rng(0)
+    patients = np.repeat(np.arange(40), 10)
+    y = np.repeat(np.arange(40) % 2, 10)
+    x = rng.normal(size=(40, 3))[patients] + rng.normal(scale=0.3, size=(400, 3)) + 0.3 * y[:, None]
+    est = LogisticRegression()
+    by_image = cross_val_score(est, x, y, cv=StratifiedKFold(5, shuffle=True, random_state=0), scoring="roc_auc")
+    by_patient = cross_val_score(est, x, y, groups=patients, scoring="roc_auc",
+                                 cv=StratifiedGroupKFold(5, shuffle=True, random_state=0))
+    right = (by_image.mean(), by_patient.mean())
+    assert by_image.mean() > by_patient.mean() + 0.05  # the by-image folds leak here too
+    args = (est, x, y, patients)
+    assert checks.check_leaky_cv(right, *args, quiet=True)
+    assert "not yet" in checks.check_leaky_cv(..., *args, quiet=True).message
+    assert "swapped" in checks.check_leaky_cv(right[::-1], *args, quiet=True).message
+    assert "percentages" in checks.check_leaky_cv([100 * v for v in right], *args, quiet=True).message
+    assert "means" in checks.check_leaky_cv((by_image.std(ddof=1), by_patient.std(ddof=1)), *args, quiet=True).message
+    assert "by-image result" in checks.check_leaky_cv((right[0], right[0]), *args, quiet=True).message
+    assert "folds by patient" in checks.check_leaky_cv((right[0], right[1] + 0.1), *args, quiet=True).message
+    assert "two numbers" in checks.check_leaky_cv(0.9, *args, quiet=True).message
+    stub = checks.stub_for("check_leaky_cv(answer, est, x, y, patients)")
+    ns = {"est": est, "x": x, "y": y, "patients": patients}
+    exec(compile(stub.replace("\ncheck_leaky_cv(", "\n_fb = check_leaky_cv("), "stub", "exec"), ns)
+    assert not ns["_fb"] and "not yet" in ns["_fb"].message
