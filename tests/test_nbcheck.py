@@ -112,6 +112,23 @@ def test_an_error_in_a_cell_fails_the_run(tmp_path):
         nbcheck.run_notebook(path, {}, timeout=60)
 
 
+def test_a_cell_that_times_out_is_run_again_in_a_fresh_kernel_then_fails(tmp_path, capsys):
+    from nbclient.exceptions import CellTimeoutError
+
+    marker = tmp_path / "first_run_done"
+    code = (f"import pathlib, time\nm = pathlib.Path({str(marker)!r})\n"
+            "if not m.exists():\n    m.touch()\n    time.sleep(30)\nprint('ok')")
+    path = tmp_path / "01_hang_once.ipynb"
+    nbformat.write(_notebook([(code, "ok\n")]), path)
+    fresh = nbcheck.run_notebook(path, {}, timeout=5)   # the first run hangs, the second finishes
+    assert nbcheck.compare_notebooks(nbformat.read(path, as_version=4), fresh) == []
+    assert "running the notebook again" in capsys.readouterr().err
+    slow = tmp_path / "01_slow.ipynb"
+    nbformat.write(_notebook([("import time\ntime.sleep(30)", "")]), slow)
+    with pytest.raises(CellTimeoutError):
+        nbcheck.run_notebook(slow, {}, timeout=3)
+
+
 def test_configurations_differ_the_way_machines_do():
     assert "as-set-up" in nbcheck.CONFIGS and len(nbcheck.CONFIGS) >= 2
     other = nbcheck.CONFIGS["other-cpu"]
